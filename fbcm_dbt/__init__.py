@@ -1,0 +1,3 @@
+"""fbcm: apply the desired state of Meta ad objects kept in dbt models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from fbcm_dbt.cli.main import cli
+
+cli()

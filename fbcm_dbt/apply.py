@@ -1,0 +1,121 @@
+"""Execute the `change` items of a plan: batched writes, read-after-write verification, outcomes.
+
+A write asks Meta to return the written fields in the same call (read-after-write), so verifying
+costs no extra request; a write that reports success but did not take effect is a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Iterable, Sequence
+
+from fbcm_dbt.errors import MetaErrorDetail
+from fbcm_dbt.meta.client import MAX_BATCH, Call, GraphClient, Result
+from fbcm_dbt.plan import ModelPlan, PlanItem
+from fbcm_dbt.state import AD, ADSET
+
+log = logging.getLogger("fbcm.apply")
+
+_VERIFY_FIELDS = {AD: "id,status"}
+_DEFAULT_VERIFY_FIELDS = "id,status,daily_budget,lifetime_budget"
+
+
+class Outcome(str, Enum):
+    APPLIED = "applied"
+    VALIDATED = "validated"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    model: str
+    item: PlanItem
+    outcome: Outcome
+    message: str = ""
+    error: MetaErrorDetail | None = None
+
+
+def apply_model(client: GraphClient, plan: ModelPlan, *, validate_only: bool = False,
+                on_result: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+    """Write every change of one model's plan; with continue_on_error off, stop at the first failure.
+
+    Off means strict: objects are written one per request so that nothing is sent after a failure.
+    """
+    batch_size = MAX_BATCH if plan.continue_on_error or validate_only else 1
+    results: list[WriteResult] = []
+    stopped: WriteResult | None = None
+    for group in _batches(plan.changes, batch_size):
+        if stopped is not None:
+            results += [_not_attempted(plan.model, item, stopped) for item in group]
+            continue
+        calls = [_write_call(item, validate_only) for item in group]
+        for item, call in zip(group, calls):
+            if plan.log_payload:
+                log.info("%s: %s %s <- %s", plan.model, item.kind, item.object_id,
+                         {k: v for k, v in call.params.items() if k not in ("fields",)})
+        for item, result in zip(group, client.execute(calls, batch_size=len(calls))):
+            outcome = _judge(plan.model, item, result, validate_only)
+            results.append(outcome)
+            if on_result:
+                on_result(outcome)
+            if outcome.outcome is Outcome.FAILED and not plan.continue_on_error and stopped is None:
+                stopped = outcome
+    return results
+
+
+def _write_call(item: PlanItem, validate_only: bool) -> Call:
+    params: dict[str, object] = dict(item.payload)
+    if validate_only:
+        params["execution_options"] = ["validate_only"]
+    else:
+        params["fields"] = _VERIFY_FIELDS.get(item.kind or "", _DEFAULT_VERIFY_FIELDS)
+    return Call("POST", str(item.object_id), params)
+
+
+def _judge(model: str, item: PlanItem, result: Result, validate_only: bool) -> WriteResult:
+    if result.error is not None:
+        return WriteResult(model, item, Outcome.FAILED, result.error.describe(), result.error)
+    if validate_only:
+        return WriteResult(model, item, Outcome.VALIDATED, "Meta accepted the change (validate_only, nothing applied)")
+    body = result.body if isinstance(result.body, dict) else {}
+    mismatched = [c for c in item.changes if _normalise(body.get(c.field)) != _normalise(c.after)]
+    if mismatched:
+        detail = ", ".join(f"{c.field} is {body.get(c.field)!r}, expected {c.after!r}" for c in mismatched)
+        return WriteResult(model, item, Outcome.FAILED,
+                           f"Meta reported success but the change did not take effect ({detail})")
+    return WriteResult(model, item, Outcome.APPLIED)
+
+
+def _normalise(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _not_attempted(model: str, item: PlanItem, cause: WriteResult) -> WriteResult:
+    return WriteResult(model, item, Outcome.NOT_ATTEMPTED,
+                       f"not sent: {cause.item.object_id} failed first and continue_on_error is off")
+
+
+def _batches(items: Sequence[PlanItem], size: int) -> Iterable[list[PlanItem]]:
+    """Groups of at most `size`, with at most one ad set per campaign in a group.
+
+    Meta's batch documentation says a batch cannot include several ad sets of one campaign; it is
+    unclear whether that covers updates, so fbcm never sends such a batch.
+    """
+    pending = list(items)
+    while pending:
+        group: list[PlanItem] = []
+        campaigns: set[str] = set()
+        rest: list[PlanItem] = []
+        for item in pending:
+            parent = item.parent_campaign if item.kind == ADSET else None
+            if len(group) >= size or (parent and parent in campaigns):
+                rest.append(item)
+                continue
+            group.append(item)
+            if parent:
+                campaigns.add(parent)
+        yield group
+        pending = rest

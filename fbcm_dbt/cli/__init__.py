@@ -1,0 +1,1 @@
+"""The `fbcm` command line: `params` holds every option once, `main` the thin commands, `render` the output."""

@@ -1,0 +1,84 @@
+"""Every CLI option, defined once and stacked onto the commands that take it (as dbt's cli/params.py).
+
+dbt's own flags keep their dbt meaning and environment variables; fbcm's own settings use FBCM_*.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fbcm_dbt.meta.client import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL
+
+
+def _default_project_dir() -> Path:
+    """The nearest directory, from the cwd upwards, holding dbt_project.yml (dbt's rule)."""
+    here = Path.cwd()
+    for candidate in (here, *here.parents):
+        if (candidate / "dbt_project.yml").exists():
+            return candidate
+    return here
+
+
+def _default_profiles_dir() -> Path:
+    """dbt's rule: the cwd when it holds profiles.yml, else ~/.dbt."""
+    return Path.cwd() if (Path.cwd() / "profiles.yml").exists() else Path.home() / ".dbt"
+
+
+project_dir = click.option("--project-dir", envvar="DBT_PROJECT_DIR", type=click.Path(file_okay=False, path_type=Path),
+                           default=None, help="dbt project directory (default: nearest parent with dbt_project.yml).")
+profiles_dir = click.option("--profiles-dir", envvar="DBT_PROFILES_DIR", type=click.Path(file_okay=False, path_type=Path),
+                            default=None, help="Directory of profiles.yml (default: cwd if it has one, else ~/.dbt).")
+target = click.option("--target", "-t", envvar="DBT_TARGET", default=None, help="dbt target of the profile.")
+target_path = click.option("--target-path", envvar="DBT_TARGET_PATH", type=click.Path(path_type=Path), default=None,
+                           help="dbt's artifact directory (default: <project-dir>/target).")
+dbt_vars = click.option("--vars", "vars_", default=None, help="dbt vars as a YAML string, as in dbt.")
+select = click.option("--select", "-s", multiple=True, help="dbt selection syntax; repeatable.")
+exclude = click.option("--exclude", multiple=True, help="dbt exclusion syntax; repeatable.")
+selector = click.option("--selector", default=None, help="A named selector from selectors.yml.")
+tag = click.option("--tag", envvar="FBCM_TAG", default="fbcm", show_default=True,
+                   help="The tag that marks managed models.")
+skip_build_check = click.option("--skip-build-check", is_flag=True,
+                                help="Sync models even if the last dbt run did not build them successfully.")
+graph_url = click.option("--graph-url", envvar="FBCM_GRAPH_URL", default=DEFAULT_GRAPH_URL, show_default=True,
+                         help="Base URL of the Graph API (the emulator's URL for local runs).")
+api_version = click.option("--api-version", envvar="FBCM_API_VERSION", default=DEFAULT_API_VERSION, show_default=True,
+                           help="Marketing API version, e.g. v26.0.")
+output_format = click.option("--output", "output_format", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="Plan/summary format on stdout.")
+quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final summary.")
+detailed_exitcode = click.option("--detailed-exitcode", is_flag=True,
+                                 help="Exit 0 when there is nothing to change, 2 when changes are pending, 1 on errors.")
+out_file = click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Save the plan to this JSON file for `fbcm apply`.")
+validate = click.option("--validate", is_flag=True,
+                        help="Ask Meta to validate each change (execution_options=validate_only); nothing is applied.")
+
+max_budget_increase_pct = click.option("--max-budget-increase-pct", default=None,
+                                       help="Guardrail override: largest budget raise per object, in percent ('off' to disable).")
+max_budget = click.option("--max-budget", default=None, help="Guardrail override: largest budget, in the model's unit.")
+max_activations = click.option("--max-activations", default=None, help="Guardrail override: most activations per model.")
+max_changed_fraction = click.option("--max-changed-fraction", default=None,
+                                    help="Guardrail override: largest fraction of a model's objects one run may change.")
+max_paused_fraction = click.option("--max-paused-fraction", default=None,
+                                   help="Guardrail override: largest fraction of active objects one run may pause.")
+
+GUARDRAIL_OPTIONS = ("max_budget_increase_pct", "max_budget", "max_activations", "max_changed_fraction",
+                     "max_paused_fraction")
+
+
+def stack(*decorators):
+    """Apply several option decorators in the order written."""
+    def wrap(fn):
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+    return wrap
+
+
+dbt_options = stack(project_dir, profiles_dir, target, target_path, dbt_vars)
+selection_options = stack(select, exclude, selector, tag, skip_build_check)
+meta_options = stack(graph_url, api_version)
+guardrail_options = stack(max_budget_increase_pct, max_budget, max_activations, max_changed_fraction,
+                          max_paused_fraction)

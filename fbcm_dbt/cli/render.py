@@ -1,0 +1,138 @@
+"""How plans, summaries and model lists look on a terminal (rich) and as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from fbcm_dbt.apply import Outcome, WriteResult
+from fbcm_dbt.config import BUDGET_FIELDS
+from fbcm_dbt.meta.currency import format_money
+from fbcm_dbt.pipeline import ModelInput, RunReport, Target
+from fbcm_dbt.plan import Action, FieldChange, ModelPlan
+
+_ACTION_STYLE = {
+    Action.CHANGE: "yellow", Action.UNCHANGED: "dim", Action.SKIPPED: "dim",
+    Action.BLOCKED: "red", Action.INVALID: "red",
+}
+_OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.VALIDATED: "green", Outcome.FAILED: "red",
+                  Outcome.NOT_ATTEMPTED: "red"}
+
+
+def targets(console: Console, items: Sequence[Target]) -> None:
+    if not items:
+        console.print("No managed models found: tag a model 'fbcm' with a meta.fbcm block, or declare an exposure.")
+        return
+    table = Table(title="Managed models", title_justify="left")
+    for column in ("model", "declared by", "account", "columns", "will sync"):
+        table.add_column(column)
+    for target in items:
+        spec = target.model.spec
+        mapping = ", ".join(f"{k}={v}" for k, v in spec.columns.items())
+        verdict = ("[green]yes[/]" if target.verdict.ok else "[red]no[/]") + f" — {target.verdict.reason}"
+        table.add_row(target.model.name, target.model.declared_by, spec.account_id, mapping, verdict)
+    console.print(table)
+
+
+def held(console: Console, items: Iterable[Target]) -> None:
+    for target in items:
+        console.print(f"[yellow]skipped model {target.model.name}[/]: {target.verdict.reason}")
+
+
+def validation(console: Console, inputs: Sequence[ModelInput]) -> None:
+    for item in inputs:
+        desired = item.desired
+        console.print(f"[bold]{item.model.name}[/]: {desired.row_count} rows — {len(desired.objects)} to check against "
+                      f"Meta, {len(desired.skipped)} with nothing to change, {len(desired.issues)} invalid")
+        if desired.row_count == 0:
+            console.print("  the model has no rows: nothing to do")
+        for issue in desired.issues:
+            console.print(f"  [red]invalid[/] {issue.describe()}")
+
+
+def plans(console: Console, model_plans: Sequence[ModelPlan], show_unchanged: bool = False) -> None:
+    for plan in model_plans:
+        console.print(f"\n[bold]{plan.model}[/] ({plan.account_id}, {plan.currency or 'currency unknown'}): "
+                      + _counts(plan))
+        if plan.row_count == 0:
+            console.print("  the model has no rows: nothing to do")
+        if plan.blocked_reason:
+            console.print(f"  [red]whole model blocked[/]: {plan.blocked_reason}")
+        table = Table(show_header=True, box=None, pad_edge=False)
+        for column in ("", "object", "type", "name", "field", "before", "after", "notes"):
+            table.add_column(column, overflow="fold")
+        rows = 0
+        for item in plan.items:
+            if item.action in (Action.UNCHANGED, Action.SKIPPED) and not show_unchanged:
+                continue
+            style = _ACTION_STYLE[item.action]
+            notes = "; ".join([*item.reasons, *(f"warning: {w}" for w in item.warnings)])
+            changes: Sequence[FieldChange | None] = item.changes or (None,)
+            for index, change in enumerate(changes):
+                table.add_row(
+                    f"[{style}]{item.action.value}[/]" if index == 0 else "",
+                    str(item.object_id or "") if index == 0 else "",
+                    (item.kind or "") if index == 0 else "",
+                    (item.name or "") if index == 0 else "",
+                    change.field if change else (item.column or ""),
+                    _value(change.field, change.before, plan.currency) if change else "",
+                    _value(change.field, change.after, plan.currency) if change else "",
+                    notes if index == 0 else "",
+                )
+                rows += 1
+        if rows:
+            console.print(table)
+
+
+def summary(console: Console, report: RunReport) -> None:
+    by_model: dict[str, list[WriteResult]] = {}
+    for write in report.writes:
+        by_model.setdefault(write.model, []).append(write)
+    table = Table(title="fbcm sync", title_justify="left")
+    for column in ("model", "applied", "unchanged", "skipped", "blocked", "invalid", "failed", "not sent"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    for plan in report.plans:
+        writes = by_model.get(plan.model, [])
+        count = lambda outcome: sum(1 for w in writes if w.outcome is outcome)  # noqa: E731
+        table.add_row(plan.model, str(count(Outcome.APPLIED) + count(Outcome.VALIDATED)),
+                      str(plan.count(Action.UNCHANGED)), str(plan.count(Action.SKIPPED)),
+                      str(plan.count(Action.BLOCKED)), str(plan.count(Action.INVALID)),
+                      str(count(Outcome.FAILED)), str(count(Outcome.NOT_ATTEMPTED)))
+    console.print(table)
+    for write in report.writes:
+        if write.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED):
+            console.print(f"[{_OUTCOME_STYLE[write.outcome]}]{write.outcome.value}[/] {write.model} "
+                          f"{write.item.kind} {write.item.object_id}: {write.message}")
+    if report.stopped:
+        console.print(f"[red]run stopped[/]: {report.stopped}")
+
+
+def writes_json(report: RunReport) -> list[dict[str, Any]]:
+    return [
+        {"model": w.model, "object_id": w.item.object_id, "kind": w.item.kind, "outcome": w.outcome.value,
+         "message": w.message, "changes": [c.__dict__ for c in w.item.changes],
+         "error": None if w.error is None else {"code": w.error.code, "subcode": w.error.subcode,
+                                                "message": w.error.message, "fbtrace_id": w.error.fbtrace_id}}
+        for w in report.writes
+    ]
+
+
+def dump_json(console: Console, data: Any) -> None:
+    """Plain JSON on stdout: no highlighting and no wrapping, whatever the terminal width."""
+    console.file.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _counts(plan: ModelPlan) -> str:
+    parts = [f"{plan.count(a)} {a.value}" for a in Action if plan.count(a)]
+    return ", ".join(parts) or "no rows"
+
+
+def _value(field: str, value: Any, currency: str | None) -> str:
+    if value is None:
+        return "—"
+    if field in BUDGET_FIELDS and isinstance(value, int):
+        return f"{format_money(value, currency)} ({value})"
+    return str(value)

@@ -1,0 +1,206 @@
+"""The only module that imports dbt.
+
+dbt is imported lazily (it costs over a second, which `fbcm --help` must not pay) and every dbt
+call runs on one dedicated thread: dbtRunner and the adapter factory keep global state and are not
+safe to use from two threads, even one after the other without care.
+"""
+
+from __future__ import annotations
+
+import os
+from argparse import Namespace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+from fbcm_dbt.errors import DbtError, WarehouseError
+
+T = TypeVar("T")
+_dbt_thread: ThreadPoolExecutor | None = None
+
+
+@dataclass(frozen=True)
+class DbtProject:
+    """Where the dbt project is and how dbt should be invoked, resolved as dbt itself would."""
+
+    project_dir: Path
+    profiles_dir: Path
+    target: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    target_path: Path | None = None
+
+    @property
+    def target_dir(self) -> Path:
+        if self.target_path is None:
+            return self.project_dir / "target"
+        return self.target_path if self.target_path.is_absolute() else self.project_dir / self.target_path
+
+    def common_args(self) -> list[str]:
+        args = ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir)]
+        if self.target:
+            args += ["--target", self.target]
+        if self.vars:
+            import json
+
+            args += ["--vars", json.dumps(dict(self.vars))]
+        if self.target_path is not None:
+            args += ["--target-path", str(self.target_path)]
+        return args
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Rows of a relation as the adapter returned them (int, Decimal, str, None, ...)."""
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    success: bool
+    statuses: Mapping[str, str]
+    error: str | None
+
+
+def _on_dbt_thread(fn: Callable[..., T], *args: Any) -> T:
+    global _dbt_thread
+    if _dbt_thread is None:
+        _dbt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbcm-dbt")
+    return _dbt_thread.submit(fn, *args).result()
+
+
+def select_unique_ids(project: DbtProject, select: Sequence[str], exclude: Sequence[str],
+                      selector: str | None) -> set[str]:
+    """The models dbt's own selection syntax picks, from the manifest of the last run."""
+    return _on_dbt_thread(_select, project, tuple(select), tuple(exclude), selector)
+
+
+def invoke_build(project: DbtProject, command: str, extra_args: Sequence[str]) -> BuildOutcome:
+    """Run `dbt build` or `dbt run` in-process; the result comes from dbt, not from a file."""
+    return _on_dbt_thread(_build, project, command, tuple(extra_args))
+
+
+def read_relation(project: DbtProject, relation_name: str, database: str | None, schema: str | None,
+                  identifier: str | None) -> RawTable:
+    """Every row and the column types of a relation, through the user's profile and target."""
+    return _on_dbt_thread(_read, project, relation_name, database, schema, identifier)
+
+
+def _select(project: DbtProject, select: tuple[str, ...], exclude: tuple[str, ...], selector: str | None) -> set[str]:
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    args = ["ls", *project.common_args(), "--resource-type", "model", "--output", "json",
+            "--output-keys", "unique_id", "--log-level", "none", "--no-write-json"]
+    for value in select:
+        args += ["--select", value]
+    for value in exclude:
+        args += ["--exclude", value]
+    if selector:
+        args += ["--selector", selector]
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        raise DbtError(f"dbt could not apply the selection: {result.exception or 'see dbt logs'}")
+    return {json.loads(line)["unique_id"] for line in result.result or []}
+
+
+def _build(project: DbtProject, command: str, extra_args: tuple[str, ...]) -> BuildOutcome:
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke([command, *project.common_args(), *extra_args])
+    statuses: dict[str, str] = {}
+    for node_result in getattr(result.result, "results", None) or []:
+        statuses[node_result.node.unique_id] = str(getattr(node_result.status, "value", node_result.status))
+    error = str(result.exception) if result.exception else None
+    return BuildOutcome(success=bool(result.success), statuses=statuses, error=error)
+
+
+def _read(project: DbtProject, relation_name: str, database: str | None, schema: str | None,
+          identifier: str | None) -> RawTable:
+    try:
+        with _adapter(project) as adapter:
+            with adapter.connection_named("fbcm-read"):
+                relation = adapter.Relation.create(database=database, schema=schema, identifier=identifier)
+                columns = tuple(Column(c.name, str(c.dtype)) for c in adapter.get_columns_in_relation(relation))
+                _response, table = adapter.execute(f"select * from {relation_name}", fetch=True)
+                rows = tuple(tuple(row) for row in table.rows)
+                names = tuple(table.column_names)
+    except DbtError:
+        raise
+    except Exception as exc:  # dbt and drivers raise many types; the message is what the user needs
+        raise _warehouse_error(exc, relation_name) from None
+    by_name = {c.name.lower(): c for c in columns}
+    ordered = tuple(by_name.get(n.lower(), Column(n, "unknown")) for n in names)
+    return RawTable(columns=ordered, rows=rows)
+
+
+def _warehouse_error(exc: Exception, relation_name: str) -> WarehouseError:
+    text = str(exc).strip()
+    if "Could not set lock" in text or "database is locked" in text.lower():
+        return WarehouseError(
+            f"cannot open the DuckDB file to read {relation_name}: another process holds it. "
+            f"Is dbt still running? ({text.splitlines()[0]})"
+        )
+    if "database does not exist" in text:
+        return WarehouseError(
+            f"reading {relation_name} failed: {text}. A relative DuckDB `path:` resolves against the "
+            "current directory, as in dbt: run fbcm from where you ran dbt"
+        )
+    return WarehouseError(f"reading {relation_name} failed: {text}")
+
+
+class _adapter:
+    """Context manager: a registered adapter for the project's profile/target, macros loaded."""
+
+    def __init__(self, project: DbtProject):
+        self.project = project
+        self.adapter: Any = None
+
+    def __enter__(self) -> Any:
+        from dbt.adapters.factory import get_adapter, register_adapter, reset_adapters
+        from dbt.config.runtime import RuntimeConfig, load_profile, load_project
+        from dbt.context.providers import generate_runtime_macro_context
+        from dbt.flags import get_flags, set_from_args
+        from dbt.mp_context import get_mp_context
+        from dbt.parser.manifest import ManifestLoader
+        from dbt_common.context import set_invocation_context
+        from dbt_common.events.event_manager_client import cleanup_event_logger
+
+        project_dir = str(self.project.project_dir)
+        cli_vars = dict(self.project.vars)
+        cleanup_event_logger()
+        set_invocation_context(os.environ.copy())
+        set_from_args(Namespace(project_dir=project_dir, profiles_dir=str(self.project.profiles_dir),
+                                target=self.project.target, vars=cli_vars), None)
+        try:
+            profile = load_profile(project_dir, cli_vars, None, self.project.target)
+            config = RuntimeConfig.from_parts(load_project(project_dir, False, profile, cli_vars), profile, get_flags())
+        except Exception as exc:
+            raise DbtError(f"dbt profile/target could not be loaded: {str(exc).strip()}") from None
+        if config.credentials.type == "duckdb":
+            credentials = config.credentials
+            credentials.config_options = {**(credentials.config_options or {}), "access_mode": "READ_ONLY"}
+        reset_adapters()
+        register_adapter(config, get_mp_context())
+        adapter = get_adapter(config)
+        macros = ManifestLoader.load_macros(config, adapter.connections.set_query_header, base_macros_only=True)
+        adapter.set_macro_resolver(macros)
+        adapter.set_macro_context_generator(generate_runtime_macro_context)
+        self.adapter = adapter
+        return adapter
+
+    def __exit__(self, *exc_info: Any) -> None:
+        from dbt.adapters.factory import reset_adapters
+
+        if self.adapter is not None:
+            self.adapter.cleanup_connections()
+        reset_adapters()
