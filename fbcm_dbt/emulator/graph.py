@@ -262,7 +262,7 @@ class Graph:
         names = rules.parse_fields(op.params.get("fields"))
         body = self.store.render(oid, names, self.clock.wall())
         if op.params.get("metadata") in ("1", "true", "True"):
-            body["metadata"] = self.store.metadata(kind, op.base_url)
+            body["metadata"] = self.store.metadata(kind)
         return OpResult(200, body, account=ctx.account, points=ctx.points)
 
     def _write(self, op: Operation, oid: str, kind: str, ctx: _Ctx) -> OpResult:

@@ -183,6 +183,8 @@ class Emulator:
     ) -> None:
         data = load_state(state)
         limits = RateLimits.from_config(rate_limits if rate_limits is not None else data.get("rate_limits"))
+        if faults is None and data.get("faults"):
+            faults = data["faults"]          # optional state-file key, same fields as Faults
         if isinstance(faults, dict):
             faults = Faults.from_dict(faults)
         self._clock = Clock(limits.time_scale)
@@ -251,6 +253,10 @@ class Emulator:
     @property
     def port(self) -> int:
         return self._port
+
+    @property
+    def host(self) -> str:
+        return self._host
 
     # ---------------------------------------------------- in-process access
     def dump_state(self) -> dict:

@@ -19,6 +19,7 @@ State file (see README.md for every key)::
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -307,9 +308,6 @@ class Store:
         return self.tokens.get(token)
 
     # ----------------------------------------------------------------- reads
-    def readable_fields(self, kind: str) -> dict[str, tuple[str, Callable[["Store", dict, str], Any]]]:
-        return _FIELDS[kind]
-
     def check_fields(self, kind: str, names: list[str]) -> None:
         """Raise Meta's nonexisting-field error for the first unknown field."""
         table = _FIELDS[kind]
@@ -331,13 +329,14 @@ class Store:
         out["id"] = obj["id"]
         return out
 
-    def metadata(self, kind: str, base: str) -> dict:
+    def metadata(self, kind: str) -> dict:
+        """``metadata=1``: the node type and its readable fields (+ edges)."""
         meta: dict[str, Any] = {
             "type": METADATA_TYPES[kind],
-            "fields": [
-                {"name": name, "type": spec[0]} for name, spec in _FIELDS[kind].items()
-            ],
+            "fields": [{"name": name, "type": spec[0]} for name, spec in _FIELDS[kind].items()],
         }
+        if kind in EDGES:
+            meta["connections"] = sorted(EDGES[kind])
         return meta
 
     # ------------------------------------------------------- dump and patch
@@ -441,9 +440,7 @@ def _adset_campaign(store: Store, obj: dict, oid: str) -> str:
 
 
 def _tz_offset(store: Store, obj: dict, oid: str) -> float:
-    import time as _t
-
-    return utc_offset_hours(obj.get("timezone_name"), _t.time())
+    return utc_offset_hours(obj.get("timezone_name"), time.time())
 
 
 _COMMON = {

@@ -24,7 +24,11 @@ BAD = {
 BLOCKED = {
     "300000000000000001": "ads have no budget",
     "900000000000000001": "belongs to act_2",
+    "200000000000000020": "1885621",
+    "200000000000000021": "below the account's minimum of 100",
+    "200000000000000022": "below 110% of the 1000 already spent",
 }
+GOOD = {"200000000000000008", "200000000000000009", "300000000000000002"}
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +76,8 @@ def test_unsafe_row_is_blocked_and_never_written(bad_rows_sync, object_id):
 def test_no_bad_row_reached_meta_as_a_write(bad_rows_sync):
     result, state, counters = bad_rows_sync
     written = {w["object_id"] for w in result.json()["writes"]}
-    assert written == {"200000000000000008", "200000000000000009"}
-    assert counters["writes"] == 2
+    assert written == GOOD
+    assert counters["writes"] == len(GOOD)
     for object_id in ("200000000000000003", "200000000000000004", "200000000000000005", "200000000000000006",
                       "200000000000000007", "200000000000000017", "200000000000000018"):
         assert live_object(state, object_id) == live_object(rules_state(), object_id)
@@ -84,7 +88,14 @@ def test_good_rows_next_to_bad_ones_are_applied(bad_rows_sync):
     assert live_object(state, "200000000000000008")["status"] == "PAUSED"  # ' paused ' trimmed, case-folded
     assert live_object(state, "200000000000000009")["daily_budget"] == 6000
     outcomes = {w["object_id"]: w["outcome"] for w in result.json()["writes"]}
-    assert outcomes == {"200000000000000008": "applied", "200000000000000009": "applied"}
+    assert outcomes == {object_id: "applied" for object_id in GOOD}
+
+
+def test_activating_under_a_paused_parent_is_applied_with_a_warning(bad_rows_sync):
+    result, state, _ = bad_rows_sync
+    item = items(result)["300000000000000002"]
+    assert item["action"] == "change" and "will not deliver" in item["warnings"][0]
+    assert live_object(state, "300000000000000002")["status"] == "ACTIVE"
 
 
 def test_id_only_row_is_skipped_and_counted(bad_rows_sync):
@@ -124,3 +135,28 @@ def test_unknown_target_is_a_clear_error_before_any_call(built_rules, rules_emul
     result = run_fbcm(["sync", "--target", "nope"], built_rules, rules_emulator.url, RULES_TOKEN)
     assert result.code == 2 and "nope" in result.stderr
     assert rules_emulator.counters()["http_requests"] == 0
+
+
+def test_a_profile_that_does_not_exist_is_a_clear_error(built_rules, rules_emulator, tmp_path):
+    result = run_fbcm(["sync", "--profiles-dir", str(tmp_path)], built_rules, rules_emulator.url, RULES_TOKEN)
+    assert result.code == 2 and "profile" in result.stderr.lower()
+    assert rules_emulator.counters()["http_requests"] == 0
+
+
+def test_a_locked_duckdb_file_asks_whether_dbt_is_still_running(built_rules, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    shutil.copytree(built_rules, project)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect('rules.duckdb'); "
+                               "print('locked', flush=True); sys.stdin.read()"],
+                              cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run_fbcm(["validate"], project)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert result.code == 2 and "Is dbt still running?" in result.stderr

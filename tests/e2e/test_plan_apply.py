@@ -66,11 +66,20 @@ def test_validate_asks_meta_and_changes_nothing(built_example, emulator):
 
 
 def test_validate_reports_meta_refusals_per_object(built_example, emulator):
-    emulator.patch_object("120210000000000203", amount_spent=9500)  # spent more than the new budget allows
-    result = run_fbcm(["plan", "--validate", "--output", "json", "--skip-build-check"], built_example, emulator.url)
-    verdicts = {v["object_id"]: v for v in result.json()["validation"]}
+    import requests
+
+    # four budget changes within the hour: Meta refuses a fifth (613/1487632), which fbcm cannot see coming
+    for budget in (8100, 8200, 8300, 8000):
+        response = requests.post(f"{emulator.url}/v26.0/120210000000000203",
+                                 data={"daily_budget": budget, "access_token": "example-token"}, timeout=10)
+        assert response.json() == {"success": True}
+    result = run_fbcm(["plan", "--validate", "--output", "json"], built_example, emulator.url)
     assert result.code == 1
+    verdicts = {v["object_id"]: v for v in result.json()["validation"]}
+    assert verdicts["120210000000000203"]["outcome"] == "failed"
+    assert verdicts["120210000000000203"]["error"]["subcode"] == 1487632
     assert verdicts["120210000000000101"]["outcome"] == "validated"
+    assert emulator.get_object("120210000000000203")["daily_budget"] == 8000
 
 
 def test_guardrail_override_from_the_command_line(built_example, emulator):

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from emu_helpers import CBO_CAMPAIGN, DAILY_AD, DAILY_ADSET, Api, batch_bodies, make_state
+from emu_helpers import CBO_CAMPAIGN, DAILY_AD, DAILY_ADSET, Api, make_state
 from fbcm_dbt.emulator import Emulator, Faults
 
 
@@ -126,3 +126,11 @@ def test_faults_via_admin_endpoint(emu, api):
 def test_faults_validate_rates():
     with pytest.raises(ValueError):
         Faults(http_5xx_rate=2)
+
+
+def test_faults_from_state_file_key():
+    state = make_state()
+    state["faults"] = {"http_5xx_rate": 1}
+    with Emulator(state) as emu:
+        assert Api(emu.url).get(CBO_CAMPAIGN).status_code == 503
+        assert emu.dump_state()["faults"] == {"http_5xx_rate": 1}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from emu_helpers import (
-    ABO_CAMPAIGN, CBO_AD, CBO_ADSET, CBO_CAMPAIGN, DAILY_AD, DAILY_ADSET, LIFETIME_ADSET,
+    ABO_CAMPAIGN, CBO_ADSET, CBO_CAMPAIGN, DAILY_AD, DAILY_ADSET, LIFETIME_ADSET,
     assert_error,
 )
 
@@ -191,3 +191,17 @@ def test_end_time_not_valid_on_campaigns(api):
 
 def test_unknown_write_target(api):
     assert_error(api.post("555", status="PAUSED"), 100, 33)
+
+
+def test_multipart_form_like_curl_dash_f(api, emu):
+    files = {"status": (None, "PAUSED"), "daily_budget": (None, "3300"), "access_token": (None, api.token)}
+    r = api.session.post(api.path(DAILY_ADSET), files=files, timeout=5)
+    assert r.json() == {"success": True}
+    obj = emu.get_object(DAILY_ADSET)
+    assert obj["status"] == "PAUSED" and obj["daily_budget"] == 3300
+
+
+def test_json_body(api, emu):
+    r = api.session.post(api.path(DAILY_ADSET), json={"status": "PAUSED", "access_token": api.token}, timeout=5)
+    assert r.json() == {"success": True}
+    assert emu.get_object(DAILY_ADSET)["status"] == "PAUSED"

@@ -17,5 +17,9 @@ select * from (values
     ('999999999999999999', 'PAUSED', null, null),
     ('200000000000000008', ' paused ', null, null),
     ('200000000000000009', null, cast(6000 as decimal(38, 2)), null),
-    ('200000000000000010', null, null, null)
+    ('200000000000000010', null, null, null),
+    ('200000000000000020', null, cast(3000 as decimal(38, 2)), null),
+    ('200000000000000021', null, cast(50 as decimal(38, 2)), null),
+    ('200000000000000022', null, cast(1050 as decimal(38, 2)), null),
+    ('300000000000000002', 'ACTIVE', null, null)
 ) as t (object_id, desired_status, daily_budget, lifetime_budget)
