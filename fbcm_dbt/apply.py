@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 from fbcm_dbt.errors import MetaErrorDetail
 from fbcm_dbt.meta.client import MAX_BATCH, Call, GraphClient, Result
+from fbcm_dbt.meta.errors import is_budget_change_limit
 from fbcm_dbt.plan import ModelPlan, PlanItem
 from fbcm_dbt.state import AD, ADSET
 
@@ -25,6 +26,7 @@ _DEFAULT_VERIFY_FIELDS = "id,status,daily_budget,lifetime_budget"
 class Outcome(str, Enum):
     APPLIED = "applied"
     VALIDATED = "validated"
+    DEFERRED = "deferred"
     FAILED = "failed"
     NOT_ATTEMPTED = "not_attempted"
 
@@ -39,30 +41,38 @@ class WriteResult:
 
 
 def apply_model(client: GraphClient, plan: ModelPlan, *, validate_only: bool = False,
-                on_result: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+                on_batch: Callable[[list[WriteResult]], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> list[WriteResult]:
     """Write every change of one model's plan; with continue_on_error off, stop at the first failure.
 
     Off means strict: objects are written one per request so that nothing is sent after a failure.
+    `should_stop` is asked before each batch (an interrupted run finishes the batch in flight only).
     """
     batch_size = MAX_BATCH if plan.continue_on_error or validate_only else 1
     results: list[WriteResult] = []
-    stopped: WriteResult | None = None
+    stopped: str | None = None
     for group in _batches(plan.changes, batch_size):
+        if stopped is None and should_stop is not None and should_stop():
+            stopped = "not sent: the run was interrupted"
         if stopped is not None:
-            results += [_not_attempted(plan.model, item, stopped) for item in group]
+            skipped = [WriteResult(plan.model, item, Outcome.NOT_ATTEMPTED, stopped) for item in group]
+            results += skipped
+            if on_batch:
+                on_batch(skipped)
             continue
         calls = [_write_call(item, validate_only) for item in group]
         for item, call in zip(group, calls):
             if plan.log_payload:
                 log.info("%s: %s %s <- %s", plan.model, item.kind, item.object_id,
                          {k: v for k, v in call.params.items() if k not in ("fields",)})
-        for item, result in zip(group, client.execute(calls, batch_size=len(calls))):
-            outcome = _judge(plan.model, item, result, validate_only)
-            results.append(outcome)
-            if on_result:
-                on_result(outcome)
-            if outcome.outcome is Outcome.FAILED and not plan.continue_on_error and stopped is None:
-                stopped = outcome
+        judged = [_judge(plan.model, item, result, validate_only)
+                  for item, result in zip(group, client.execute(calls, batch_size=len(calls)))]
+        results += judged
+        if on_batch:
+            on_batch(judged)
+        failed = [r for r in judged if r.outcome is Outcome.FAILED]
+        if failed and not plan.continue_on_error:
+            stopped = f"not sent: {failed[0].item.object_id} failed first and continue_on_error is off"
     return results
 
 
@@ -76,6 +86,9 @@ def _write_call(item: PlanItem, validate_only: bool) -> Call:
 
 
 def _judge(model: str, item: PlanItem, result: Result, validate_only: bool) -> WriteResult:
+    if result.error is not None and is_budget_change_limit(result.error):
+        return WriteResult(model, item, Outcome.DEFERRED,
+                           "Meta allows 4 budget changes per ad set per hour; run again after the hour", result.error)
     if result.error is not None:
         return WriteResult(model, item, Outcome.FAILED, result.error.describe(), result.error)
     if validate_only:
@@ -91,11 +104,6 @@ def _judge(model: str, item: PlanItem, result: Result, validate_only: bool) -> W
 
 def _normalise(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _not_attempted(model: str, item: PlanItem, cause: WriteResult) -> WriteResult:
-    return WriteResult(model, item, Outcome.NOT_ATTEMPTED,
-                       f"not sent: {cause.item.object_id} failed first and continue_on_error is off")
 
 
 def _batches(items: Sequence[PlanItem], size: int) -> Iterable[list[PlanItem]]:

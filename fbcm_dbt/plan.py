@@ -17,10 +17,12 @@ from fbcm_dbt.meta.currency import INT64_MAX, UnknownCurrency, currency_offset
 from fbcm_dbt.state import AD, ADSET, CAMPAIGN, AccountInfo, LiveObject, LiveState
 
 SPEND_HEADROOM = Decimal("1.1")  # Meta: a lowered budget must stay 10% above what was already spent
+BUDGET_CHANGES_PER_HOUR = 4  # Meta blocks an ad set's budget changes for an hour after the 4th in one hour
 
 
 class Action(str, Enum):
     CHANGE = "change"
+    DEFERRED = "deferred"
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     BLOCKED = "blocked"
@@ -81,17 +83,23 @@ class _Context:
     account: AccountInfo | None
     live: LiveState
     desired_status: Mapping[str, str] = field(default_factory=dict)
+    budget_changes: Mapping[str, int] = field(default_factory=dict)
 
 
 def plan_model(model: str, spec: SyncSpec, desired: DesiredState, live: LiveState,
-               guardrails: Guardrails | None = None) -> ModelPlan:
-    """The plan for one model; `guardrails` defaults to the model's own (CLI overrides merged by the caller)."""
+               guardrails: Guardrails | None = None, budget_changes: Mapping[str, int] | None = None) -> ModelPlan:
+    """The plan for one model.
+
+    `guardrails` defaults to the model's own (CLI overrides merged by the caller); `budget_changes`
+    counts the budget changes fbcm made per object in the last hour (from the ledger).
+    """
     context = _Context(
         spec=spec,
         guardrails=guardrails or spec.guardrails,
         account=live.accounts.get(spec.account_id),
         live=live,
         desired_status={d.object_id: d.status for d in desired.objects if d.status},
+        budget_changes=budget_changes or {},
     )
     items: list[PlanItem] = [
         PlanItem(issue.object_id, Action.INVALID, reasons=(issue.message,), column=issue.column)
@@ -154,8 +162,14 @@ def _plan_object(desired: DesiredObject, ctx: _Context) -> PlanItem:
     reasons += _safety_reasons(live_obj, changes, ctx)
     reasons += _guardrail_reasons(desired, live_obj, changes, ctx)
     warnings = tuple(_warnings(live_obj, changes, ctx))
-    action = Action.BLOCKED if reasons else Action.CHANGE
-    return replace(base, action=action, changes=changes, reasons=tuple(reasons), warnings=warnings)
+    if reasons:
+        return replace(base, action=Action.BLOCKED, changes=changes, reasons=tuple(reasons), warnings=warnings)
+    recent = ctx.budget_changes.get(object_id, 0)
+    if live_obj.kind == ADSET and recent >= BUDGET_CHANGES_PER_HOUR and any(c.field in BUDGET_FIELDS for c in changes):
+        return replace(base, action=Action.DEFERRED, changes=changes, warnings=warnings, reasons=(
+            f"deferred: fbcm changed this ad set's budget {recent} times in the last hour and Meta allows "
+            f"{BUDGET_CHANGES_PER_HOUR}; a later run applies it",))
+    return replace(base, action=Action.CHANGE, changes=changes, warnings=warnings)
 
 
 def _to_minor(amount: Decimal, ctx: _Context, reasons: list[str], budget_field: str) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +14,8 @@ from rich.console import Console
 
 from fbcm_dbt import __version__
 from fbcm_dbt.cli import params
+from fbcm_dbt.cli.logs import configure_logging, redact
 from fbcm_dbt.errors import FbcmError, UsageError
-
-TOKEN_ENVS = ("FBCM_ACCESS_TOKEN", "FBCM_APP_SECRET")
 
 
 class _FbcmGroup(click.Group):
@@ -36,11 +34,14 @@ class _FbcmGroup(click.Group):
 
 @click.group(cls=_FbcmGroup)
 @click.version_option(__version__, prog_name="fbcm")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              envvar="FBCM_LOG_LEVEL", show_default=True, help="Log lines on stderr.")
-def cli(log_level: str) -> None:
+@params.log_level
+@params.log_format
+@params.quiet
+@click.pass_context
+def cli(ctx: click.Context, log_level: str, log_format: str, quiet: bool) -> None:
     """Apply the desired state of Meta campaigns, ad sets and ads kept in dbt models."""
-    _configure_logging(log_level)
+    ctx.obj = {"quiet": quiet, "log_format": log_format}
+    configure_logging("warning" if quiet and log_level == "info" else log_level, log_format)
 
 
 @cli.command("ls")
@@ -52,7 +53,7 @@ def ls_command(**flags: Any) -> None:
     from fbcm_dbt.cli import render
 
     with _reporting() as out:
-        render.targets(out, pipeline.find_targets(_sync_options(flags)))
+        render.targets(out, pipeline.find_targets(_sync_options(flags)).targets)
 
 
 @cli.command("validate")
@@ -65,9 +66,9 @@ def validate_command(**flags: Any) -> None:
 
     with _reporting() as out:
         options = _sync_options(flags)
-        ready, held = _split(pipeline.find_targets(options))
-        render.held(out, held)
-        inputs = pipeline.read_desired(options, ready)
+        discovery = pipeline.find_targets(options)
+        render.held(out, discovery.held)
+        inputs = pipeline.read_desired(options, discovery.ready)
         render.validation(out, inputs)
         _exit(1 if any(i.desired.issues for i in inputs) else 0)
 
@@ -91,8 +92,8 @@ def plan_command(validate: bool, out_file: Path | None, output_format: str, deta
 
     with _reporting() as out:
         options = _sync_options(flags)
-        ready, held = _split(pipeline.find_targets(options))
-        inputs = pipeline.read_desired(options, ready)
+        discovery = pipeline.find_targets(options)
+        inputs = pipeline.read_desired(options, discovery.ready)
         with pipeline.client_from_env(_client_settings(flags)) as client:
             plans = pipeline.plan_inputs(client, inputs, options.guardrail_overrides)
             verdicts = pipeline.apply_plans(client, plans, validate_only=True) if validate else None
@@ -104,10 +105,10 @@ def plan_command(validate: bool, out_file: Path | None, output_format: str, deta
                 doc["validation"] = render.writes_json(verdicts)
             render.dump_json(out, doc)
         else:
-            render.held(out, held)
+            render.held(out, discovery.held)
             render.plans(out, plans, show_unchanged)
             if verdicts is not None:
-                render.summary(out, verdicts)
+                render.summary(out, verdicts, title="fbcm plan --validate")
             if out_file:
                 out.print(f"\nplan saved to {out_file}; apply it with `fbcm apply {out_file}`")
         report = verdicts or pipeline.RunReport(tuple(plans))
@@ -117,19 +118,19 @@ def plan_command(validate: bool, out_file: Path | None, output_format: str, deta
 
 @cli.command("apply")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@params.dbt_options
 @params.meta_options
+@params.ledger_options
 @params.output_format
 def apply_command(plan_file: Path, output_format: str, **flags: Any) -> None:
     """Apply exactly a saved plan; objects whose live values changed since are refused."""
     from fbcm_dbt import pipeline
-    from fbcm_dbt.cli import render
     from fbcm_dbt.planfile import load_plan
 
     with _reporting() as out:
         plans = load_plan(plan_file)
-        with pipeline.client_from_env(_client_settings(flags)) as client:
-            checked = pipeline.drift_check(client, plans)
-            report = pipeline.apply_plans(client, checked)
+        report = pipeline.run_apply(plans, _sync_options(flags), _client_settings(flags),
+                                    hooks=_hooks(out, output_format, show_plan=False))
         _finish(out, report, output_format, flags["api_version"])
 
 
@@ -138,11 +139,15 @@ def apply_command(plan_file: Path, output_format: str, **flags: Any) -> None:
 @params.selection_options
 @params.meta_options
 @params.guardrail_options
+@params.ledger_options
 @params.output_format
 def sync_command(output_format: str, **flags: Any) -> None:
     """Plan against live Meta state and apply what differs."""
+    from fbcm_dbt import pipeline
+
     with _reporting() as out:
-        _sync(out, _sync_options(flags), flags, output_format, build_statuses=None)
+        report = pipeline.run_sync(_sync_options(flags), _client_settings(flags), hooks=_hooks(out, output_format))
+        _finish(out, report, output_format, flags["api_version"])
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -152,6 +157,7 @@ def sync_command(output_format: str, **flags: Any) -> None:
 @params.selection_options
 @params.meta_options
 @params.guardrail_options
+@params.ledger_options
 @params.output_format
 @click.pass_context
 def run_command(ctx: click.Context, dbt_command: str, output_format: str, **flags: Any) -> None:
@@ -159,6 +165,7 @@ def run_command(ctx: click.Context, dbt_command: str, output_format: str, **flag
 
     Arguments fbcm does not know are passed to dbt unchanged.
     """
+    from fbcm_dbt import pipeline
     from fbcm_dbt.dbt import backend
 
     with _reporting() as out:
@@ -170,32 +177,76 @@ def run_command(ctx: click.Context, dbt_command: str, output_format: str, **flag
         outcome = backend.invoke_build(options.project, dbt_command, [*selection, *ctx.args])
         if outcome.error and not outcome.statuses:
             raise UsageError(f"dbt {dbt_command} failed before building anything: {outcome.error}")
-        _sync(out, options, flags, output_format, build_statuses=outcome.statuses)
+        report = pipeline.run_sync(options, _client_settings(flags), command=f"run ({dbt_command})",
+                                   build_statuses=outcome.statuses, hooks=_hooks(out, output_format))
+        _finish(out, report, output_format, flags["api_version"])
 
 
-def _sync(out: Console, options: Any, flags: dict[str, Any], output_format: str,
-          build_statuses: dict[str, str] | None) -> None:
+@cli.command("rollback")
+@click.argument("run_id")
+@click.option("--yes", is_flag=True, help="Apply the rollback plan (without it, only show it).")
+@params.dbt_options
+@params.meta_options
+@params.guardrail_options
+@params.ledger_options
+@params.out_file
+@params.output_format
+def rollback_command(run_id: str, yes: bool, out_file: Path | None, output_format: str, **flags: Any) -> None:
+    """Put back the values a run replaced, against live state, through the same checks.
+
+    A field changed again since that run is flagged and left alone.
+    """
     from fbcm_dbt import pipeline
-    from fbcm_dbt.cli import render
+    from fbcm_dbt.planfile import save_plan
 
-    ready, held = _split(pipeline.find_targets(options, build_statuses))
-    inputs = pipeline.read_desired(options, ready)
-    with pipeline.client_from_env(_client_settings(flags)) as client:
-        plans = pipeline.plan_inputs(client, inputs, options.guardrail_overrides)
-        if output_format == "text":
+    with _reporting() as out:
+        options = _sync_options(flags)
+        report = pipeline.run_rollback(run_id, options, _client_settings(flags), apply=yes,
+                                       hooks=_hooks(out, output_format))
+        if out_file:
+            save_plan(out_file, report.plans, flags["api_version"])
+            out.print(f"rollback plan saved to {out_file}; apply it with `fbcm apply {out_file}`")
+        if not yes:
+            if output_format == "text":
+                out.print("\nnothing applied: pass --yes to apply this rollback")
+            else:
+                from fbcm_dbt.cli import render
+                from fbcm_dbt.planfile import plan_to_dict
+
+                render.dump_json(out, plan_to_dict(report.plans, flags["api_version"]))
+            _exit(report.exit_code)
+        _finish(out, report, output_format, flags["api_version"])
+
+
+def _hooks(out: Console, output_format: str, show_plan: bool = True) -> Any:
+    """Render the plan before it is applied, and show progress while it is."""
+    from fbcm_dbt.cli import render
+    from fbcm_dbt.pipeline import Hooks
+
+    settings = click.get_current_context().find_root().obj
+    quiet = settings.get("quiet", False)
+    # with JSON logs, one event per object is the point; with text logs it would drown the summary
+    events_level = logging.INFO if settings.get("log_format") == "json" else logging.DEBUG
+    progress = render.WriteProgress(enabled=output_format == "text" and not quiet, events_level=events_level)
+
+    def on_plans(plans: Any, held: Any) -> None:
+        if output_format == "text" and not quiet:
             render.held(out, held)
-            render.plans(out, plans)
-        report = pipeline.apply_plans(client, plans)
-    _finish(out, report, output_format, flags["api_version"])
+            if show_plan:
+                render.plans(out, plans)
+        progress.start(sum(len(p.changes) for p in plans))
+
+    return Hooks(on_plans=on_plans, on_batch=progress.advance)
 
 
 def _finish(out: Console, report: Any, output_format: str, api_version: str) -> NoReturn:
     from fbcm_dbt.cli import render
     from fbcm_dbt.planfile import plan_to_dict
 
+    render.WriteProgress.stop_all()
     if output_format == "json":
-        render.dump_json(out, {"plan": plan_to_dict(report.plans, api_version), "writes": render.writes_json(report),
-                               "stopped": report.stopped})
+        render.dump_json(out, {"run_id": report.run_id, "plan": plan_to_dict(report.plans, api_version),
+                               "writes": render.writes_json(report), "stopped": report.stopped})
     else:
         out.print()
         render.summary(out, report)
@@ -205,7 +256,7 @@ def _finish(out: Console, report: Any, output_format: str, api_version: str) -> 
 def _sync_options(flags: dict[str, Any]) -> Any:
     from fbcm_dbt.config import parse_guardrails
     from fbcm_dbt.dbt.backend import DbtProject
-    from fbcm_dbt.pipeline import Selection, SyncOptions
+    from fbcm_dbt.pipeline import LedgerOptions, Selection, SyncOptions
 
     project_dir = (flags.get("project_dir") or params._default_project_dir()).resolve()
     if not (project_dir / "dbt_project.yml").exists():
@@ -219,6 +270,8 @@ def _sync_options(flags: dict[str, Any]) -> Any:
         tag=flags.get("tag") or "fbcm",
         skip_build_check=bool(flags.get("skip_build_check")),
         guardrail_overrides=parse_guardrails(overrides, "command-line guardrails"),
+        ledger=LedgerOptions(enabled=flags.get("ledger_enabled", False), schema=flags.get("ledger_schema"),
+                             table=flags.get("ledger_table") or "fbcm_ledger"),
     )
 
 
@@ -243,48 +296,18 @@ def _parse_vars(raw: str | None) -> dict[str, Any]:
     return value
 
 
-def _split(targets: list[Any]) -> tuple[list[Any], list[Any]]:
-    return [t.model for t in targets if t.verdict.ok], [t for t in targets if not t.verdict.ok]
-
-
 @contextmanager
 def _reporting() -> Iterator[Console]:
     """The stdout console; every FbcmError becomes its message on stderr and its exit code."""
     try:
         yield Console(highlight=False, soft_wrap=False)
     except FbcmError as exc:
-        Console(stderr=True, highlight=False).print(f"[red]Error:[/] {_redact(str(exc))}")
+        from fbcm_dbt.cli import render
+
+        render.WriteProgress.stop_all()
+        Console(stderr=True, highlight=False).print(f"[red]Error:[/] {redact(str(exc))}", markup=True)
         _exit(exc.exit_code)
 
 
 def _exit(code: int) -> NoReturn:
     sys.exit(code)
-
-
-class _RedactSecrets(logging.Filter):
-    """Last line of defence: no log line may carry the token or app secret, whatever formatted it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-def _redact(text: str) -> str:
-    for name in TOKEN_ENVS:
-        secret = os.environ.get(name, "").strip()
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
-    handler.addFilter(_RedactSecrets())
-    root = logging.getLogger("fbcm")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False

@@ -47,7 +47,12 @@ api_version = click.option("--api-version", envvar="FBCM_API_VERSION", default=D
                            help="Marketing API version, e.g. v26.0.")
 output_format = click.option("--output", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Plan/summary format on stdout.")
-quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final summary.")
+quiet = click.option("--quiet", "-q", is_flag=True, envvar="FBCM_QUIET",
+                     help="Print only errors and the final summary.")
+log_format = click.option("--log-format", type=click.Choice(["text", "json"]), default="text", envvar="FBCM_LOG_FORMAT",
+                          show_default=True, help="Log lines on stderr as text or as one JSON object per line.")
+log_level = click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+                         envvar="FBCM_LOG_LEVEL", show_default=True, help="Log lines on stderr.")
 detailed_exitcode = click.option("--detailed-exitcode", is_flag=True,
                                  help="Exit 0 when there is nothing to change, 2 when changes are pending, 1 on errors.")
 out_file = click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -63,6 +68,13 @@ max_changed_fraction = click.option("--max-changed-fraction", default=None,
                                     help="Guardrail override: largest fraction of a model's objects one run may change.")
 max_paused_fraction = click.option("--max-paused-fraction", default=None,
                                    help="Guardrail override: largest fraction of active objects one run may pause.")
+
+ledger = click.option("--ledger/--no-ledger", "ledger_enabled", default=True, show_default=True,
+                      help="Append every change to the ledger table in the warehouse.")
+ledger_schema = click.option("--ledger-schema", envvar="FBCM_LEDGER_SCHEMA", default=None,
+                             help="Schema of the ledger table (default: the target's schema).")
+ledger_table = click.option("--ledger-table", envvar="FBCM_LEDGER_TABLE", default="fbcm_ledger", show_default=True,
+                            help="Name of the ledger table.")
 
 GUARDRAIL_OPTIONS = ("max_budget_increase_pct", "max_budget", "max_activations", "max_changed_fraction",
                      "max_paused_fraction")
@@ -80,5 +92,6 @@ def stack(*decorators):
 dbt_options = stack(project_dir, profiles_dir, target, target_path, dbt_vars)
 selection_options = stack(select, exclude, selector, tag, skip_build_check)
 meta_options = stack(graph_url, api_version)
+ledger_options = stack(ledger, ledger_schema, ledger_table)
 guardrail_options = stack(max_budget_increase_pct, max_budget, max_activations, max_changed_fraction,
                           max_paused_fraction)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Iterable, Sequence
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fbcm_dbt.apply import Outcome, WriteResult
@@ -15,11 +17,48 @@ from fbcm_dbt.pipeline import ModelInput, RunReport, Target
 from fbcm_dbt.plan import Action, FieldChange, ModelPlan
 
 _ACTION_STYLE = {
-    Action.CHANGE: "yellow", Action.UNCHANGED: "dim", Action.SKIPPED: "dim",
+    Action.CHANGE: "yellow", Action.DEFERRED: "magenta", Action.UNCHANGED: "dim", Action.SKIPPED: "dim",
     Action.BLOCKED: "red", Action.INVALID: "red",
 }
-_OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.VALIDATED: "green", Outcome.FAILED: "red",
-                  Outcome.NOT_ATTEMPTED: "red"}
+_OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.VALIDATED: "green", Outcome.DEFERRED: "magenta",
+                  Outcome.FAILED: "red", Outcome.NOT_ATTEMPTED: "red"}
+log = logging.getLogger("fbcm.results")
+
+
+class WriteProgress:
+    """A progress bar on stderr while changes are written — only when stderr is a terminal."""
+
+    _active: list["WriteProgress"] = []
+
+    def __init__(self, enabled: bool, events_level: int = logging.DEBUG):
+        self.console = Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self.events_level = events_level
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        self._progress = Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                  console=self.console, transient=True)
+        self._task = self._progress.add_task("write", total=total)
+        self._progress.start()
+        WriteProgress._active.append(self)
+
+    def advance(self, batch: Sequence[WriteResult]) -> None:
+        for write in batch:  # one event per object for --log-format json consumers
+            log.log(self.events_level, "%s %s %s: %s", write.outcome.value, write.item.kind, write.item.object_id, write.message,
+                      extra={"event": "ObjectResult", "data": _write_dict(write)})
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, len(batch))
+
+    @classmethod
+    def stop_all(cls) -> None:
+        for bar in cls._active:
+            if bar._progress is not None:
+                bar._progress.stop()
+        cls._active.clear()
 
 
 def targets(console: Console, items: Sequence[Target]) -> None:
@@ -87,37 +126,42 @@ def plans(console: Console, model_plans: Sequence[ModelPlan], show_unchanged: bo
             console.print(table)
 
 
-def summary(console: Console, report: RunReport) -> None:
+def summary(console: Console, report: RunReport, title: str = "fbcm") -> None:
     by_model: dict[str, list[WriteResult]] = {}
     for write in report.writes:
         by_model.setdefault(write.model, []).append(write)
-    table = Table(title="fbcm sync", title_justify="left")
-    for column in ("model", "applied", "unchanged", "skipped", "blocked", "invalid", "failed", "not sent"):
+    applied = "validated" if any(w.outcome is Outcome.VALIDATED for w in report.writes) else "applied"
+    table = Table(title=title + (f" run {report.run_id}" if report.run_id else ""), title_justify="left")
+    for column in ("model", applied, "unchanged", "skipped", "deferred", "blocked", "invalid", "failed", "not sent"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for plan in report.plans:
         writes = by_model.get(plan.model, [])
         count = lambda outcome: sum(1 for w in writes if w.outcome is outcome)  # noqa: E731
         table.add_row(plan.model, str(count(Outcome.APPLIED) + count(Outcome.VALIDATED)),
                       str(plan.count(Action.UNCHANGED)), str(plan.count(Action.SKIPPED)),
+                      str(plan.count(Action.DEFERRED) + count(Outcome.DEFERRED)),
                       str(plan.count(Action.BLOCKED)), str(plan.count(Action.INVALID)),
                       str(count(Outcome.FAILED)), str(count(Outcome.NOT_ATTEMPTED)))
     console.print(table)
     for write in report.writes:
-        if write.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED):
+        if write.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED, Outcome.DEFERRED):
             console.print(f"[{_OUTCOME_STYLE[write.outcome]}]{write.outcome.value}[/] {write.model} "
                           f"{write.item.kind} {write.item.object_id}: {write.message}")
     if report.stopped:
         console.print(f"[red]run stopped[/]: {report.stopped}")
+    if report.results_path:
+        console.print(f"results: {report.results_path}")
 
 
 def writes_json(report: RunReport) -> list[dict[str, Any]]:
-    return [
-        {"model": w.model, "object_id": w.item.object_id, "kind": w.item.kind, "outcome": w.outcome.value,
-         "message": w.message, "changes": [c.__dict__ for c in w.item.changes],
-         "error": None if w.error is None else {"code": w.error.code, "subcode": w.error.subcode,
-                                                "message": w.error.message, "fbtrace_id": w.error.fbtrace_id}}
-        for w in report.writes
-    ]
+    return [_write_dict(w) for w in report.writes]
+
+
+def _write_dict(w: WriteResult) -> dict[str, Any]:
+    return {"model": w.model, "object_id": w.item.object_id, "kind": w.item.kind, "outcome": w.outcome.value,
+            "message": w.message, "changes": [c.__dict__ for c in w.item.changes],
+            "error": None if w.error is None else {"code": w.error.code, "subcode": w.error.subcode,
+                                                   "message": w.error.message, "fbtrace_id": w.error.fbtrace_id}}
 
 
 def dump_json(console: Console, data: Any) -> None:

@@ -161,8 +161,9 @@ def _warehouse_error(exc: Exception, relation_name: str) -> WarehouseError:
 class _adapter:
     """Context manager: a registered adapter for the project's profile/target, macros loaded."""
 
-    def __init__(self, project: DbtProject):
+    def __init__(self, project: DbtProject, read_only: bool = True):
         self.project = project
+        self.read_only = read_only
         self.adapter: Any = None
 
     def __enter__(self) -> Any:
@@ -186,7 +187,7 @@ class _adapter:
             config = RuntimeConfig.from_parts(load_project(project_dir, False, profile, cli_vars), profile, get_flags())
         except Exception as exc:
             raise DbtError(f"dbt profile/target could not be loaded: {str(exc).strip()}") from None
-        if config.credentials.type == "duckdb":
+        if self.read_only and config.credentials.type == "duckdb":
             credentials = config.credentials
             credentials.config_options = {**(credentials.config_options or {}), "access_mode": "READ_ONLY"}
         reset_adapters()
@@ -204,3 +205,92 @@ class _adapter:
         if self.adapter is not None:
             self.adapter.cleanup_connections()
         reset_adapters()
+
+
+class WarehouseSession:
+    """A read-write connection through the user's profile, for fbcm's own tables (the ledger).
+
+    Each method runs on the dbt thread; the adapter stays open between calls so rows can be
+    appended batch by batch while a sync runs.
+    """
+
+    def __init__(self, project: DbtProject):
+        self.project = project
+        self._context: _adapter | None = None
+        self._adapter: Any = None
+
+    def __enter__(self) -> "WarehouseSession":
+        _on_dbt_thread(self._open)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._context is not None:
+            _on_dbt_thread(self._context.__exit__, None, None, None)
+            self._context = self._adapter = None
+
+    @property
+    def target_schema(self) -> str:
+        return str(self._adapter.config.credentials.schema)
+
+    def relation(self, schema: str, identifier: str) -> str:
+        database = getattr(self._adapter.config.credentials, "database", None)
+        return str(self._adapter.Relation.create(database=database, schema=schema, identifier=identifier))
+
+    def type_name(self, generic: str) -> str:
+        """A generic column type (STRING, TIMESTAMP, BIGINT) in this warehouse's dialect."""
+        return str(self._adapter.Column.translate_type(generic))
+
+    def exists(self, schema: str, identifier: str) -> bool:
+        return _on_dbt_thread(self._exists, schema, identifier)
+
+    def ensure_schema(self, schema: str) -> None:
+        _on_dbt_thread(self._ensure_schema, schema)
+
+    def execute(self, sql: str) -> None:
+        _on_dbt_thread(self._execute, sql)
+
+    def fetch(self, sql: str) -> RawTable:
+        return _on_dbt_thread(self._fetch, sql)
+
+    def _open(self) -> None:
+        self._context = _adapter(self.project, read_only=False)
+        try:
+            self._adapter = self._context.__enter__()
+        except DbtError:
+            raise
+        except Exception as exc:
+            raise _warehouse_error(exc, "the ledger") from None
+
+    def _exists(self, schema: str, identifier: str) -> bool:
+        database = getattr(self._adapter.config.credentials, "database", None)
+        try:
+            with self._adapter.connection_named("fbcm-ledger"):
+                return self._adapter.get_relation(database, schema, identifier) is not None
+        except Exception as exc:
+            raise _warehouse_error(exc, "the ledger") from None
+
+    def _ensure_schema(self, schema: str) -> None:
+        database = getattr(self._adapter.config.credentials, "database", None)
+        relation = self._adapter.Relation.create(database=database, schema=schema)
+        try:
+            with self._adapter.connection_named("fbcm-ledger"):
+                self._adapter.create_schema(relation)  # commits on its own where the warehouse has transactions
+        except Exception as exc:
+            raise _warehouse_error(exc, "the ledger") from None
+
+    def _execute(self, sql: str) -> None:
+        try:
+            with self._adapter.connection_named("fbcm-ledger"):
+                self._adapter.execute(sql, auto_begin=True)
+                self._adapter.commit_if_has_connection()
+        except Exception as exc:
+            raise _warehouse_error(exc, "the ledger") from None
+
+    def _fetch(self, sql: str) -> RawTable:
+        try:
+            with self._adapter.connection_named("fbcm-ledger"):
+                _response, table = self._adapter.execute(sql, fetch=True)
+        except Exception as exc:
+            raise _warehouse_error(exc, "the ledger") from None
+        columns = tuple(Column(name, "unknown") for name in table.column_names)
+        return RawTable(columns=columns, rows=tuple(tuple(row) for row in table.rows))

@@ -77,7 +77,7 @@ def run_batch(
             continue
         if not isinstance(spec, dict) or not isinstance(spec.get("relative_url"), str):
             err = errors.bad_param(f"batch[{index}] must be an object with a relative_url", blame="batch")
-            graph.metrics.add(errors=1)
+            graph.metrics.add(operations=1, errors=1)
             out.entries.append(_entry(err.status, err.body(), {}, include_headers))
             out.op_log.append({"index": index, "status": err.status, "error_code": err.code})
             continue

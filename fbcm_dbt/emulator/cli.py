@@ -50,12 +50,13 @@ def resolve_rate_limits(
 @click.option("--throttle-error", type=click.Choice(["17", "613", "80004"]),
               help="Error code answered when the score is exceeded.")
 @click.option("--latency-ms", type=float, default=0, help="Added latency per request.")
-@click.option("--http-5xx-rate", type=float, default=0)
-@click.option("--html-error-rate", type=float, default=0)
-@click.option("--transient-error-rate", type=float, default=0)
-@click.option("--batch-null-rate", type=float, default=0)
-@click.option("--drop-connection-rate", type=float, default=0)
-@click.option("--silent-noop-rate", type=float, default=0)
+@click.option("--http-5xx-rate", type=float, default=0, help="Share of requests answered HTTP 503.")
+@click.option("--html-error-rate", type=float, default=0, help="Share answered HTTP 502 with an HTML body.")
+@click.option("--transient-error-rate", type=float, default=0,
+              help="Share answered HTTP 500, code 1 or 2, is_transient.")
+@click.option("--batch-null-rate", type=float, default=0, help="Share of batch operations answered null.")
+@click.option("--drop-connection-rate", type=float, default=0, help="Share of connections closed unanswered.")
+@click.option("--silent-noop-rate", type=float, default=0, help="Share of writes that succeed without effect.")
 @click.option("--silent-noop-id", "silent_noop_ids", multiple=True,
               help="Writes to this object id succeed without effect (repeatable).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
@@ -80,12 +81,14 @@ def emulator(
             "block_seconds": block_seconds, "mutations_per_second": mutations_per_second,
             "throttle_error": throttle_error,
         })
-        faults = Faults(
+        faults: Faults | None = Faults(
             latency_ms=latency_ms, http_5xx_rate=http_5xx_rate, html_error_rate=html_error_rate,
             transient_error_rate=transient_error_rate, batch_null_rate=batch_null_rate,
             drop_connection_rate=drop_connection_rate, silent_noop_rate=silent_noop_rate,
             silent_noop_ids=frozenset(silent_noop_ids),
         )
+        if faults == Faults():
+            faults = None  # no fault flags: the state file's optional faults: key applies
         emu = Emulator(state, rate_limits=limits, faults=faults, seed=seed, host=host, port=port,
                        api_versions=list(api_versions) or None)
     except (StateError, ValueError) as exc:

@@ -20,7 +20,6 @@ All times are emulated seconds (see clock.py), so ``reset_time_duration`` and
 
 from __future__ import annotations
 
-import json
 import math
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -252,35 +251,29 @@ class Limiter:
         emulator has no separate app-level quota).
         """
         tier = self.limits.access_tier
-        buc: dict[str, list[dict[str, Any]]] = {}
+        # Formatted by hand (same compact JSON as json.dumps): this runs for every
+        # response and every batch operation.
+        entries = []
         top = {"pct": 0.0, "reset": 0}
         for acc in accounts:
             u = self.usage(acc, now)
             if u["pct"] >= top["pct"]:
                 top = u
-            pct_int = int(u["pct"])
-            buc[acc[4:]] = [{
-                "type": "ads_management",
-                "call_count": pct_int,
-                "total_cputime": pct_int,
-                "total_time": pct_int,
-                "estimated_time_to_regain_access": u["regain_minutes"],
-                "ads_api_access_tier": tier,
-            }]
-        top_int = int(top["pct"])
+            p = int(u["pct"])
+            entries.append(
+                f'"{acc[4:]}":[{{"type":"ads_management","call_count":{p},"total_cputime":{p},'
+                f'"total_time":{p},"estimated_time_to_regain_access":{u["regain_minutes"]},'
+                f'"ads_api_access_tier":"{tier}"}}]'
+            )
+        t = int(top["pct"])
         return {
-            "x-ad-account-usage": _compact({
-                "acc_id_util_pct": float(top["pct"]),
-                "reset_time_duration": int(top["reset"]),
-                "ads_api_access_tier": tier,
-            }),
-            "x-business-use-case-usage": _compact(buc),
-            "x-app-usage": _compact({"call_count": top_int, "total_time": top_int, "total_cputime": top_int}),
+            "x-ad-account-usage": (
+                f'{{"acc_id_util_pct":{float(top["pct"])!r},"reset_time_duration":{int(top["reset"])},'
+                f'"ads_api_access_tier":"{tier}"}}'
+            ),
+            "x-business-use-case-usage": "{" + ",".join(entries) + "}",
+            "x-app-usage": f'{{"call_count":{t},"total_time":{t},"total_cputime":{t}}}',
         }
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 class BudgetChangeTracker:

@@ -56,6 +56,11 @@ def classify(detail: MetaErrorDetail) -> ErrorKind:
     return ErrorKind.PERMANENT
 
 
+def is_budget_change_limit(detail: MetaErrorDetail) -> bool:
+    """Meta's per-ad-set limit of 4 budget changes per hour: a reason to defer, not a failure."""
+    return detail.code == 613 and detail.subcode == BUDGET_CHANGE_LIMIT_SUBCODE
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None

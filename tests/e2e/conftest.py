@@ -26,6 +26,14 @@ def built_rules(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def rules_copy(built_rules, tmp_path) -> Path:
+    """A private copy of the built rules project: each test's ledger starts empty."""
+    project = tmp_path / "rules"
+    shutil.copytree(built_rules, project)
+    return project
+
+
+@pytest.fixture
 def rules_emulator():
     from fbcm_dbt.emulator import Emulator, Faults
 

@@ -32,11 +32,15 @@ GOOD = {"200000000000000008", "200000000000000009", "300000000000000002"}
 
 
 @pytest.fixture(scope="module")
-def bad_rows_sync(built_rules):
+def bad_rows_sync(built_rules, tmp_path_factory):
+    import shutil
+
     from fbcm_dbt.emulator import Emulator
 
+    project = tmp_path_factory.mktemp("bad_rows") / "project"
+    shutil.copytree(built_rules, project)
     with Emulator(rules_state()) as emu:
-        result = run_fbcm(["sync", "--select", "bad_rows", "--output", "json"], built_rules, emu.url, RULES_TOKEN)
+        result = run_fbcm(["sync", "--select", "bad_rows", "--output", "json"], project, emu.url, RULES_TOKEN)
         yield result, emu.dump_state(), emu.counters()
 
 
@@ -103,23 +107,23 @@ def test_id_only_row_is_skipped_and_counted(bad_rows_sync):
     assert items(result)["200000000000000010"]["action"] == "skipped"
 
 
-def test_text_output_names_model_id_and_column(built_rules, rules_emulator):
-    result = run_fbcm(["plan", "--select", "bad_rows"], built_rules, rules_emulator.url, RULES_TOKEN)
+def test_text_output_names_model_id_and_column(rules_copy, rules_emulator):
+    result = run_fbcm(["plan", "--select", "bad_rows"], rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 1
     assert "200000000000000004" in result.stdout and "desired_status" in result.stdout
     assert rules_emulator.counters()["writes"] == 0
 
 
-def test_a_double_id_column_refuses_the_model_and_writes_nothing(built_rules, rules_emulator):
-    result = run_fbcm(["sync", "--select", "double_id"], built_rules, rules_emulator.url, RULES_TOKEN)
+def test_a_double_id_column_refuses_the_model_and_writes_nothing(rules_copy, rules_emulator):
+    result = run_fbcm(["sync", "--select", "double_id"], rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 1
     assert "DOUBLE" in result.stdout and "BIGINT, NUMERIC(38,0) or VARCHAR" in result.stdout
     assert rules_emulator.get_object("200000000000000011")["status"] == "ACTIVE"
     assert rules_emulator.counters()["writes"] == 0
 
 
-def test_a_model_with_zero_rows_says_nothing_to_do(built_rules, rules_emulator):
-    result = run_fbcm(["sync", "--select", "zero_rows"], built_rules, rules_emulator.url, RULES_TOKEN)
+def test_a_model_with_zero_rows_says_nothing_to_do(rules_copy, rules_emulator):
+    result = run_fbcm(["sync", "--select", "zero_rows"], rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 0, result.stderr
     assert "no rows: nothing to do" in result.stdout
     assert rules_emulator.counters()["writes"] == 0
@@ -131,25 +135,25 @@ def test_missing_manifest_says_run_dbt_first(tmp_path):
     assert result.code == 2 and "manifest.json does not exist" in result.stderr and "dbt build" in result.stderr
 
 
-def test_unknown_target_is_a_clear_error_before_any_call(built_rules, rules_emulator):
-    result = run_fbcm(["sync", "--target", "nope"], built_rules, rules_emulator.url, RULES_TOKEN)
+def test_unknown_target_is_a_clear_error_before_any_call(rules_copy, rules_emulator):
+    result = run_fbcm(["sync", "--target", "nope"], rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 2 and "nope" in result.stderr
     assert rules_emulator.counters()["http_requests"] == 0
 
 
-def test_a_profile_that_does_not_exist_is_a_clear_error(built_rules, rules_emulator, tmp_path):
-    result = run_fbcm(["sync", "--profiles-dir", str(tmp_path)], built_rules, rules_emulator.url, RULES_TOKEN)
+def test_a_profile_that_does_not_exist_is_a_clear_error(rules_copy, rules_emulator, tmp_path):
+    result = run_fbcm(["sync", "--profiles-dir", str(tmp_path)], rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 2 and "profile" in result.stderr.lower()
     assert rules_emulator.counters()["http_requests"] == 0
 
 
-def test_a_locked_duckdb_file_asks_whether_dbt_is_still_running(built_rules, tmp_path):
+def test_a_locked_duckdb_file_asks_whether_dbt_is_still_running(rules_copy, tmp_path):
     import shutil
     import subprocess
     import sys
 
     project = tmp_path / "project"
-    shutil.copytree(built_rules, project)
+    shutil.copytree(rules_copy, project)
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect('rules.duckdb'); "
                                "print('locked', flush=True); sys.stdin.read()"],
                               cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -35,29 +35,29 @@ def test_token_appears_in_no_output_of_a_full_cycle(example_copy, emulator, tmp_
     assert TOKEN not in repr(emulator.request_log())
 
 
-def test_token_absent_from_payload_logs_and_failures(built_rules, rules_emulator):
+def test_token_absent_from_payload_logs_and_failures(rules_copy, rules_emulator):
     result = run_fbcm(["--log-level", "debug", "sync", "--select", "lenient_go_on", "--select", "bad_rows"],
-                      built_rules, rules_emulator.url, RULES_TOKEN)
+                      rules_copy, rules_emulator.url, RULES_TOKEN)
     assert result.code == 1  # a silent no-op and bad rows: failures are reported...
     assert RULES_TOKEN not in result.stdout + result.stderr  # ...without the token
-    assert files_containing(built_rules, RULES_TOKEN) == []
+    assert files_containing(rules_copy, RULES_TOKEN) == []
 
 
-def test_a_rejected_token_is_reported_without_echoing_it(built_example, emulator):
-    result = run_fbcm(["sync"], built_example, emulator.url, token="wrong-token-123456")
+def test_a_rejected_token_is_reported_without_echoing_it(example_copy, emulator):
+    result = run_fbcm(["sync"], example_copy, emulator.url, token="wrong-token-123456")
     assert result.code == 2 and "190" in result.stderr
     assert "wrong-token-123456" not in result.stdout + result.stderr
 
 
-def test_appsecret_proof_is_sent_when_the_app_requires_it(built_example):
+def test_appsecret_proof_is_sent_when_the_app_requires_it(example_copy):
     from fbcm_dbt.emulator import Emulator
     from tests.conftest import example_state
 
     state = example_state()
     state["app"] = {"secret": "s3cret-app", "require_appsecret_proof": True}
     with Emulator(state) as emu:
-        refused = run_fbcm(["plan"], built_example, emu.url)
+        refused = run_fbcm(["plan"], example_copy, emu.url)
         assert refused.code == 2 and "appsecret_proof" in refused.stderr
-        accepted = run_fbcm(["plan"], built_example, emu.url, extra_env={"FBCM_APP_SECRET": "s3cret-app"})
+        accepted = run_fbcm(["plan"], example_copy, emu.url, extra_env={"FBCM_APP_SECRET": "s3cret-app"})
         assert accepted.code == 0, accepted.stderr
         assert "s3cret-app" not in accepted.stdout + accepted.stderr

@@ -184,3 +184,12 @@ def test_blast_radius_on_pauses_counts_only_active_objects():
 def test_skipped_rows_are_listed_as_skipped():
     model_plan = plan(skipped=("21",))
     assert only(model_plan).action is Action.SKIPPED and not model_plan.has_problems
+
+
+def test_an_ad_set_with_four_budget_changes_this_hour_is_deferred_not_blocked():
+    state = DesiredState("m", 1, (DesiredObject("21", daily_budget=Decimal(6000)),), (), ())
+    deferred = only(plan_model("m", SPEC, state, LIVE, None, {"21": 4}))
+    assert deferred.action is Action.DEFERRED and "4 times in the last hour" in deferred.reasons[0]
+    assert only(plan_model("m", SPEC, state, LIVE, None, {"21": 3})).action is Action.CHANGE
+    status_only = DesiredState("m", 1, (DesiredObject("21", status="PAUSED"),), (), ())
+    assert only(plan_model("m", SPEC, status_only, LIVE, None, {"21": 9})).action is Action.CHANGE
