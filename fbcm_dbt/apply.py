@@ -43,37 +43,42 @@ class WriteResult:
 def apply_model(client: GraphClient, plan: ModelPlan, *, validate_only: bool = False,
                 on_batch: Callable[[list[WriteResult]], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> list[WriteResult]:
-    """Write every change of one model's plan; with continue_on_error off, stop at the first failure.
+    """Write every change of one model's plan, several batches at once.
 
-    Off means strict: objects are written one per request so that nothing is sent after a failure.
-    `should_stop` is asked before each batch (an interrupted run finishes the batch in flight only).
+    With continue_on_error off the model stops at the first failure, strictly: objects then go one
+    per request, one request at a time, so nothing is sent after a failure. `should_stop` is asked
+    before each batch: an interrupted run finishes the batches in flight and sends no more.
     """
-    batch_size = MAX_BATCH if plan.continue_on_error or validate_only else 1
-    results: list[WriteResult] = []
-    stopped: str | None = None
-    for group in _batches(plan.changes, batch_size):
-        if stopped is None and should_stop is not None and should_stop():
-            stopped = "not sent: the run was interrupted"
-        if stopped is not None:
-            skipped = [WriteResult(plan.model, item, Outcome.NOT_ATTEMPTED, stopped) for item in group]
-            results += skipped
-            if on_batch:
-                on_batch(skipped)
-            continue
-        calls = [_write_call(item, validate_only) for item in group]
-        for item, call in zip(group, calls):
-            if plan.log_payload:
+    strict = not (plan.continue_on_error or validate_only)
+    groups = list(_batches(plan.changes, 1 if strict else MAX_BATCH))
+    calls = [[_write_call(item, validate_only) for item in group] for group in groups]
+    if plan.log_payload:
+        for group, group_calls in zip(groups, calls):
+            for item, call in zip(group, group_calls):
                 log.info("%s: %s %s <- %s", plan.model, item.kind, item.object_id,
-                         {k: v for k, v in call.params.items() if k not in ("fields",)})
-        judged = [_judge(plan.model, item, result, validate_only)
-                  for item, result in zip(group, client.execute(calls, batch_size=len(calls)))]
-        results += judged
+                         {k: v for k, v in call.params.items() if k != "fields"})
+    judged: dict[int, list[WriteResult]] = {}
+    first_failure: list[WriteResult] = []
+
+    def done(index: int, results: list[Result]) -> None:
+        judged[index] = [_judge(plan.model, item, result, validate_only) for item, result in zip(groups[index], results)]
         if on_batch:
-            on_batch(judged)
-        failed = [r for r in judged if r.outcome is Outcome.FAILED]
-        if failed and not plan.continue_on_error:
-            stopped = f"not sent: {failed[0].item.object_id} failed first and continue_on_error is off"
-    return results
+            on_batch(judged[index])
+        if strict and not first_failure:
+            first_failure.extend(r for r in judged[index] if r.outcome is Outcome.FAILED)
+
+    def stop() -> bool:
+        return bool(first_failure) or bool(should_stop and should_stop())
+
+    client.execute_batches(calls, on_done=done, should_stop=stop, max_in_flight=1 if strict else None)
+    reason = (f"not sent: {first_failure[0].item.object_id} failed first and continue_on_error is off"
+              if first_failure else "not sent: the run was interrupted")
+    for index, group in enumerate(groups):
+        if index not in judged:
+            judged[index] = [WriteResult(plan.model, item, Outcome.NOT_ATTEMPTED, reason) for item in group]
+            if on_batch:
+                on_batch(judged[index])
+    return [result for index in range(len(groups)) for result in judged[index]]
 
 
 def _write_call(item: PlanItem, validate_only: bool) -> Call:

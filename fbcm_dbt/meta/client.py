@@ -2,7 +2,8 @@
 
 Every call goes out as a batch request (`POST /{version}/` with `batch=[...]`, at most 50
 operations): one round trip serves up to 50 reads or writes, and the token travels in the form
-body — never in a URL that a proxy, a log line or an exception could repeat.
+body — never in a URL that a proxy, a log line or an exception could repeat. Several batches may
+be in flight at once; the pacer keeps them all under Meta's rate limits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import hmac
 import json
 import logging
 import random
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlencode
@@ -21,6 +24,7 @@ import requests
 
 from fbcm_dbt.errors import AuthError, MetaApiError, MetaErrorDetail, TransportError
 from fbcm_dbt.meta.errors import ErrorKind, classify, parse_error
+from fbcm_dbt.meta.pacing import READ_POINTS, WRITE_POINTS, Pacer, PacingSettings
 
 log = logging.getLogger("fbcm.meta")
 
@@ -34,9 +38,11 @@ class ClientSettings:
     graph_url: str = DEFAULT_GRAPH_URL
     api_version: str = DEFAULT_API_VERSION
     timeout_seconds: float = 60.0
-    max_attempts: int = 5           # per operation, across transport failures, null entries and throttling
+    max_attempts: int = 5            # per operation, across transport failures, null entries and throttling
     max_wait_seconds: float = 900.0  # the longest single wait for a throttle to clear before giving up
     backoff_base_seconds: float = 0.5
+    concurrency: int = 4             # batches in flight at once
+    pacing: PacingSettings = field(default_factory=PacingSettings)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class Call:
     method: str
     path: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def points(self) -> int:
+        return READ_POINTS if self.method == "GET" else WRITE_POINTS
 
     def as_batch_op(self) -> dict[str, str]:
         params = {k: _wire_value(v) for k, v in self.params.items()}
@@ -72,20 +82,14 @@ class ClientStats:
     operations: int = 0
     retries: int = 0
     throttle_waits: int = 0
+    throttled_operations: int = 0
     seconds_waited: float = 0.0
-
-
-@dataclass
-class _Pending:
-    index: int
-    call: Call
-    attempts: int = 0
-    last_error: MetaErrorDetail | None = None
 
 
 class GraphClient:
     def __init__(self, token: str, app_secret: str | None = None, settings: ClientSettings | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None):
         if not token:
             raise AuthError(MetaErrorDetail("no access token: set FBCM_ACCESS_TOKEN"))
         self._token = token
@@ -94,8 +98,12 @@ class GraphClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self.settings.concurrency))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self.pacer = Pacer(self.settings.pacing, clock=clock, sleep=sleep)
         self.stats = ClientStats()
-        self.last_usage: dict[str, Any] = {}
+        self._stats_lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:
@@ -112,100 +120,156 @@ class GraphClient:
 
     def execute(self, calls: Sequence[Call], batch_size: int = MAX_BATCH) -> list[Result]:
         """Run every call; results in the same order. Raises only for errors no call can survive."""
+        batches = [list(calls[i:i + batch_size]) for i in range(0, len(calls), batch_size)]
+        return [result for batch in self.execute_batches(batches) for result in batch or ()]
+
+    def execute_batches(self, batches: Sequence[Sequence[Call]],
+                        on_done: Callable[[int, list[Result]], None] | None = None,
+                        should_stop: Callable[[], bool] | None = None,
+                        max_in_flight: int | None = None) -> list[list[Result] | None]:
+        """Send each group of calls as one batch, several at once; `None` for groups never sent.
+
+        `on_done(index, results)` is called (on this thread) as each batch completes; once
+        `should_stop()` is true no further batch is sent, and those in flight are finished.
+        """
+        out: list[list[Result] | None] = [None] * len(batches)
+        if not batches:
+            return out
+        workers = max(1, min(max_in_flight or self.settings.concurrency, len(batches)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fbcm-meta") as pool:
+            in_flight: dict[Future, int] = {}
+            next_index = 0
+            failure: BaseException | None = None
+            while next_index < len(batches) or in_flight:
+                while (failure is None and next_index < len(batches) and len(in_flight) < workers
+                       and not (should_stop and should_stop())):
+                    in_flight[pool.submit(self._complete_batch, batches[next_index])] = next_index
+                    next_index += 1
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = in_flight.pop(future)
+                    try:
+                        out[index] = future.result()
+                    except BaseException as exc:  # noqa: BLE001 - re-raised once in-flight batches finish
+                        failure = failure or exc
+                        continue
+                    if on_done:
+                        on_done(index, out[index])
+            if failure is not None:
+                raise failure
+        return out
+
+    def _complete_batch(self, calls: Sequence[Call]) -> list[Result]:
+        """One batch to the end: operations that time out (null) or hit a transient error go again."""
         results: list[Result | None] = [None] * len(calls)
-        pending = [_Pending(i, c) for i, c in enumerate(calls)]
+        pending = list(range(len(calls)))
+        attempts = 0
         while pending:
-            chunk, pending = pending[:batch_size], pending[batch_size:]
-            retry = self._run_batch(chunk, results)
-            pending = retry + pending
+            attempts += 1
+            entries, headers = self._post_batch([calls[i] for i in pending])
+            retry: list[int] = []
+            wait_seconds = 0.0
+            for index, entry in zip(pending, entries):
+                result = _entry_result(entry)
+                kind = classify(result.error) if result and result.error else None
+                if result is None or kind in (ErrorKind.TRANSIENT, ErrorKind.THROTTLED):
+                    if kind is ErrorKind.THROTTLED:
+                        wait_seconds = max(wait_seconds, _throttle_wait(headers))
+                        self._count(throttled_operations=1)
+                    if attempts < self.settings.max_attempts and wait_seconds <= self.settings.max_wait_seconds:
+                        retry.append(index)
+                        continue
+                    detail = result.error if result else MetaErrorDetail(
+                        "the operation timed out inside the batch (null entry) on every attempt", is_transient=True)
+                    results[index] = Result(result.status if result else None, None, detail)
+                    continue
+                if kind is ErrorKind.AUTH:
+                    raise AuthError(result.error)
+                results[index] = result
+            if retry:
+                delay = wait_seconds or self._backoff(attempts)
+                self._count(retries=len(retry), throttle_waits=1 if wait_seconds else 0)
+                log.info("retrying %d operation(s) in %.1fs", len(retry), delay)
+                self._pause(delay)
+            pending = retry
         return [r if r is not None else Result(None, None, MetaErrorDetail("no result")) for r in results]
 
-    def _run_batch(self, chunk: list[_Pending], results: list[Result | None]) -> list[_Pending]:
-        """Send one batch; store final results; return the operations to send again."""
-        for item in chunk:
-            item.attempts += 1
-        entries, headers = self._post_batch(chunk)
-        retry: list[_Pending] = []
-        wait = 0.0
-        for item, entry in zip(chunk, entries):
-            result = _entry_result(entry)
-            if result is None or (result.error and classify(result.error) in (ErrorKind.TRANSIENT, ErrorKind.THROTTLED)):
-                detail = result.error if result else MetaErrorDetail("the operation timed out inside the batch", is_transient=True)
-                if result and result.error and classify(result.error) is ErrorKind.THROTTLED:
-                    wait = max(wait, _throttle_wait(headers, result.error))
-                item.last_error = detail
-                if item.attempts < self.settings.max_attempts and wait <= self.settings.max_wait_seconds:
-                    retry.append(item)
-                    continue
-                results[item.index] = Result(result.status if result else None, None, detail)
-                continue
-            if result.error and classify(result.error) is ErrorKind.AUTH:
-                raise AuthError(result.error)
-            results[item.index] = result
-        if retry:
-            self.stats.retries += len(retry)
-            delay = wait or self._backoff(max(i.attempts for i in retry))
-            if wait:
-                self.stats.throttle_waits += 1
-            log.info("retrying %d operation(s) in %.1fs (%s)", len(retry), delay, retry[0].last_error.describe())
-            self._pause(delay)
-        return retry
-
-    def _post_batch(self, chunk: list[_Pending]) -> tuple[list[Any], Mapping[str, str]]:
+    def _post_batch(self, calls: Sequence[Call]) -> tuple[list[Any], Mapping[str, str]]:
         """POST one batch, retrying the whole request on transport failures and whole-batch errors."""
         form = {"access_token": self._token, "include_headers": "false",
-                "batch": json.dumps([p.call.as_batch_op() for p in chunk], separators=(",", ":"))}
+                "batch": json.dumps([c.as_batch_op() for c in calls], separators=(",", ":"))}
         if self._proof:
             form["appsecret_proof"] = self._proof
+        points = sum(c.points for c in calls)
+        writes = sum(1 for c in calls if c.method != "GET")
         attempt = 0
         while True:
             attempt += 1
-            failure, wait = self._try_post(form, len(chunk))
-            if isinstance(failure, tuple):
-                return failure
-            if attempt >= self.settings.max_attempts or wait > self.settings.max_wait_seconds:
-                raise failure
-            self.stats.retries += 1
-            log.info("retrying a batch of %d in %.1fs: %s", len(chunk), wait or self._backoff(attempt), failure)
-            self._pause(wait or self._backoff(attempt))
+            self.pacer.reserve(points, writes)
+            outcome = self._send(form, len(calls), points)
+            if isinstance(outcome, _Answer):
+                return outcome.entries, outcome.headers
+            if attempt >= self.settings.max_attempts or outcome.wait > self.settings.max_wait_seconds:
+                raise outcome.error
+            delay = outcome.wait or self._backoff(attempt)
+            self._count(retries=1, throttle_waits=1 if outcome.wait else 0)
+            log.info("retrying a batch of %d in %.1fs: %s", len(calls), delay, outcome.error)
+            self._pause(delay)
 
-    def _try_post(self, form: Mapping[str, str], size: int) -> tuple[Any, float]:
-        """((entries, headers), 0) on success, or (retryable exception, seconds to wait)."""
-        self.stats.http_requests += 1
-        self.stats.operations += size
+    def _send(self, form: Mapping[str, str], size: int, points: int) -> "_Answer | _Retry":
+        self._count(http_requests=1, operations=size)
         started = time.monotonic()
         try:
             response = self._session.post(self.endpoint, data=form, timeout=self.settings.timeout_seconds)
         except requests.RequestException as exc:
-            return TransportError(f"cannot reach {self.endpoint}: {type(exc).__name__}"), 0.0
+            self.pacer.release(points)
+            return _Retry(TransportError(f"cannot reach {self.endpoint}: {type(exc).__name__}"))
+        self.pacer.observe(response.headers, points)
         log.debug("batch of %d -> HTTP %d in %.0f ms", size, response.status_code, (time.monotonic() - started) * 1000)
-        self.last_usage = _usage(response.headers)
         try:
             payload = response.json()
         except ValueError:
-            return TransportError(f"{self.endpoint} answered HTTP {response.status_code} with a non-JSON body"), 0.0
+            return _Retry(TransportError(f"{self.endpoint} answered HTTP {response.status_code} with a non-JSON body"))
         if isinstance(payload, list) and response.status_code == 200 and len(payload) == size:
-            return (payload, response.headers), 0.0
+            return _Answer(payload, response.headers)
         detail = parse_error(payload, response.status_code)
         if detail is None:
-            return TransportError(f"{self.endpoint} answered HTTP {response.status_code} with an unexpected body"), 0.0
+            return _Retry(TransportError(f"{self.endpoint} answered HTTP {response.status_code} with an unexpected body"))
         kind = classify(detail)
         if kind is ErrorKind.AUTH:
             raise AuthError(detail)
         if kind is ErrorKind.THROTTLED:
-            self.stats.throttle_waits += 1
-            return MetaApiError(detail), _throttle_wait(response.headers, detail)
+            return _Retry(MetaApiError(detail), _throttle_wait(response.headers))
         if kind is ErrorKind.TRANSIENT or response.status_code >= 500:
-            return MetaApiError(detail), 0.0
+            return _Retry(MetaApiError(detail))
         raise MetaApiError(detail)
 
     def _backoff(self, attempt: int) -> float:
         base = self.settings.backoff_base_seconds * (2 ** (attempt - 1))
-        return base * (0.5 + self._rng.random())  # full jitter keeps parallel runs from retrying in step
+        return base * (0.5 + self._rng.random())  # jitter keeps parallel runs from retrying in step
 
     def _pause(self, seconds: float) -> None:
-        self.stats.seconds_waited += seconds
+        self._count(seconds_waited=seconds)
         self._sleep(seconds)
+
+    def _count(self, **increments: float) -> None:
+        with self._stats_lock:
+            for name, value in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + value)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    entries: list[Any]
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Retry:
+    error: Exception
+    wait: float = 0.0
 
 
 def _entry_result(entry: Any) -> Result | None:
@@ -232,18 +296,20 @@ def _usage(headers: Mapping[str, str]) -> dict[str, Any]:
     return usage
 
 
-def _throttle_wait(headers: Mapping[str, str], detail: MetaErrorDetail) -> float:
-    """How long Meta says the block lasts: the larger of the BUC estimate and the account reset time."""
+def _throttle_wait(headers: Mapping[str, str]) -> float:
+    """How long Meta says a block lasts, or 0 when it names none (a short backoff then fits, e.g.
+    for the mutations-per-second cap). Not less than Meta says: calls during a block extend it."""
     usage = _usage(headers)
     seconds = 0.0
-    account = usage.get("x-ad-account-usage") or {}
-    if isinstance(account, Mapping):
-        seconds = max(seconds, float(account.get("reset_time_duration") or 0))
     for entries in (usage.get("x-business-use-case-usage") or {}).values():
         for entry in entries if isinstance(entries, list) else []:
             minutes = entry.get("estimated_time_to_regain_access") or 0
             seconds = max(seconds, float(minutes) * 60)
-    return seconds or 60.0
+    account = usage.get("x-ad-account-usage") or {}
+    if isinstance(account, Mapping) and float(account.get("acc_id_util_pct") or 0) >= 100:
+        # while blocked, reset_time_duration is what is left of the block (the BUC estimate is in whole minutes)
+        seconds = float(account.get("reset_time_duration") or 0) or seconds
+    return seconds
 
 
 def _wire_value(value: Any) -> str:

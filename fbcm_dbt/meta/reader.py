@@ -9,12 +9,13 @@ read one by one so the plan can say exactly why they are refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from fbcm_dbt.meta.client import Call, GraphClient
 from fbcm_dbt.state import AD, ADSET, CAMPAIGN, AccountInfo, LiveObject, LiveState
 
-LISTING_CHUNK = 50
+# ids per filtered listing (and page size): one read point answers for up to this many objects
+LISTING_CHUNK = 100
 ACCOUNT_FIELDS = "id,account_id,name,currency,min_daily_budget,account_status"
 _COMMON = "id,account_id,name,status,effective_status"
 EDGE_FIELDS = {
@@ -62,39 +63,56 @@ def _read_accounts(client: GraphClient, account_ids: list[str]) -> dict[str, Acc
     return accounts
 
 
-def _list_by_id(client: GraphClient, account_id: str, wanted: set[str], kinds: Iterable[str]) -> dict[str, LiveObject]:
-    """Ask each edge in turn for the ids still unaccounted for."""
+def _list_by_id(client: GraphClient, account_id: str, wanted: set[str], kinds: Sequence[str]) -> dict[str, LiveObject]:
+    """Find each id on the account's edges, asking the edge that holds most of them first.
+
+    A model usually holds one kind of object, so one listing per chunk on the right edge is all
+    it takes; a probe of the first chunk against every edge tells which edge that is.
+    """
+    remaining = sorted(wanted, key=lambda i: (len(i), i))
     found: dict[str, LiveObject] = {}
-    remaining = set(wanted)
-    for kind in kinds:
+    order = list(kinds)
+    if len(order) > 1 and len(remaining) > LISTING_CHUNK:
+        probe = remaining[:LISTING_CHUNK]
+        hits = {kind: 0 for kind in order}
+        for obj in _list(client, account_id, [(kind, probe) for kind in order]):
+            if obj.object_id in wanted and obj.object_id not in found:
+                found[obj.object_id] = obj
+                hits[obj.kind] += 1
+        order.sort(key=lambda kind: -hits[kind])
+        remaining = remaining[LISTING_CHUNK:]
+    for kind in order:
         if not remaining:
             break
-        for obj in _list_edge(client, account_id, kind, sorted(remaining)):
-            if obj.object_id in remaining:
-                found[obj.object_id] = obj
-        remaining -= found.keys()
+        chunks = [remaining[i:i + LISTING_CHUNK] for i in range(0, len(remaining), LISTING_CHUNK)]
+        for obj in _list(client, account_id, [(kind, chunk) for chunk in chunks]):
+            if obj.object_id in wanted:
+                found.setdefault(obj.object_id, obj)
+        remaining = [i for i in remaining if i not in found]
     return found
 
 
-def _list_edge(client: GraphClient, account_id: str, kind: str, ids: list[str]) -> list[LiveObject]:
+def _list(client: GraphClient, account_id: str, queries: Sequence[tuple[str, list[str]]]) -> list[LiveObject]:
+    """One filtered listing per (edge, ids) query, all sent together, following pages to the end."""
     calls = [
-        Call("GET", f"{account_id}/{EDGES[kind]}", {
+        (kind, Call("GET", f"{account_id}/{EDGES[kind]}", {
             "fields": EDGE_FIELDS[kind],
             "limit": LISTING_CHUNK,
-            "filtering": [{"field": "id", "operator": "IN", "value": ids[i:i + LISTING_CHUNK]}],
-        })
-        for i in range(0, len(ids), LISTING_CHUNK)
+            "filtering": [{"field": "id", "operator": "IN", "value": ids}],
+        }))
+        for kind, ids in queries
     ]
     objects: list[LiveObject] = []
     while calls:
-        next_calls: list[Call] = []
-        for call, result in zip(calls, client.execute(calls)):
+        next_calls: list[tuple[str, Call]] = []
+        for (kind, call), result in zip(calls, client.execute([c for _, c in calls])):
             if not result.ok or not isinstance(result.body, Mapping):
                 continue  # the ids stay unaccounted for and are read one by one, which names the error
             objects += [_live_object(row, kind) for row in result.body.get("data") or []]
-            after = ((result.body.get("paging") or {}).get("cursors") or {}).get("after")
-            if after and (result.body.get("paging") or {}).get("next"):
-                next_calls.append(Call("GET", call.path, {**call.params, "after": after}))
+            paging = result.body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if after and paging.get("next"):
+                next_calls.append((kind, Call("GET", call.path, {**call.params, "after": after})))
         calls = next_calls
     return objects
 
