@@ -38,8 +38,8 @@ class ClientSettings:
     graph_url: str = DEFAULT_GRAPH_URL
     api_version: str = DEFAULT_API_VERSION
     timeout_seconds: float = 60.0
-    max_attempts: int = 5            # per operation, across transport failures, null entries and throttling
-    max_wait_seconds: float = 900.0  # the longest single wait for a throttle to clear before giving up
+    max_attempts: int = 5            # per batch and per operation, for transport failures, 5xx and null entries
+    max_wait_seconds: float = 1800.0  # the most time one batch may spend waiting for throttles to clear
     backoff_base_seconds: float = 0.5
     concurrency: int = 4             # batches in flight at once
     pacing: PacingSettings = field(default_factory=PacingSettings)
@@ -162,39 +162,55 @@ class GraphClient:
         return out
 
     def _complete_batch(self, calls: Sequence[Call]) -> list[Result]:
-        """One batch to the end: operations that time out (null) or hit a transient error go again."""
+        """One batch to the end: operations that time out (null) or hit a transient error go again
+        after a backoff, at most `max_attempts` times; throttled ones go again after the wait Meta
+        names, for at most `max_wait_seconds` of waiting in all."""
         results: list[Result | None] = [None] * len(calls)
         pending = list(range(len(calls)))
-        attempts = 0
+        attempts = 1
+        waited = 0.0
         while pending:
-            attempts += 1
-            entries, headers = self._post_batch([calls[i] for i in pending])
-            retry: list[int] = []
-            wait_seconds = 0.0
+            entries: list[Any] = []
+            headers: Mapping[str, str] = {}
+            for part in _fit(pending, calls, self.pacer.capacity_points()):
+                part_entries, headers = self._post_batch([calls[i] for i in part])
+                entries += part_entries
+            transient: list[int] = []
+            throttled: list[int] = []
             for index, entry in zip(pending, entries):
                 result = _entry_result(entry)
                 kind = classify(result.error) if result and result.error else None
-                if result is None or kind in (ErrorKind.TRANSIENT, ErrorKind.THROTTLED):
-                    if kind is ErrorKind.THROTTLED:
-                        wait_seconds = max(wait_seconds, _throttle_wait(headers))
-                        self._count(throttled_operations=1)
-                    if attempts < self.settings.max_attempts and wait_seconds <= self.settings.max_wait_seconds:
-                        retry.append(index)
-                        continue
-                    detail = result.error if result else MetaErrorDetail(
-                        "the operation timed out inside the batch (null entry) on every attempt", is_transient=True)
-                    results[index] = Result(result.status if result else None, None, detail)
-                    continue
                 if kind is ErrorKind.AUTH:
                     raise AuthError(result.error)
                 results[index] = result
-            if retry:
-                delay = wait_seconds or self._backoff(attempts)
-                self._count(retries=len(retry), throttle_waits=1 if wait_seconds else 0)
-                log.info("retrying %d operation(s) in %.1fs", len(retry), delay)
+                if result is None or kind is ErrorKind.TRANSIENT:
+                    transient.append(index)
+                elif kind is ErrorKind.THROTTLED:
+                    throttled.append(index)
+            block = _throttle_wait(headers) if throttled else 0.0
+            if throttled and waited + (block or self._backoff(1)) > self.settings.max_wait_seconds:
+                throttled = []  # waited long enough: those operations keep Meta's throttle error
+            if transient and attempts >= self.settings.max_attempts:
+                transient = []
+            pending = sorted(transient + throttled)
+            if not pending:
+                break
+            if throttled:
+                waited += block or self._backoff(attempts)
+                self._count(throttle_waits=1, throttled_operations=len(throttled))
+            self._count(retries=len(pending))
+            if block:
+                log.info("account throttled: %d operation(s) wait %.0fs as Meta says", len(throttled), block)
+                self.pacer.block_for(block)  # every worker waits, not only this one
+            else:
+                delay = self._backoff(attempts)
+                log.info("retrying %d operation(s) in %.1fs", len(pending), delay)
                 self._pause(delay)
-            pending = retry
-        return [r if r is not None else Result(None, None, MetaErrorDetail("no result")) for r in results]
+            if transient:
+                attempts += 1
+        return [r if r is not None else Result(None, None, MetaErrorDetail(
+            "the operation timed out inside the batch (null entry) on every attempt", is_transient=True))
+                for r in results]
 
     def _post_batch(self, calls: Sequence[Call]) -> tuple[list[Any], Mapping[str, str]]:
         """POST one batch, retrying the whole request on transport failures and whole-batch errors."""
@@ -213,10 +229,14 @@ class GraphClient:
                 return outcome.entries, outcome.headers
             if attempt >= self.settings.max_attempts or outcome.wait > self.settings.max_wait_seconds:
                 raise outcome.error
-            delay = outcome.wait or self._backoff(attempt)
             self._count(retries=1, throttle_waits=1 if outcome.wait else 0)
-            log.info("retrying a batch of %d in %.1fs: %s", len(calls), delay, outcome.error)
-            self._pause(delay)
+            if outcome.wait:
+                log.info("account throttled: waiting %.0fs as Meta says", outcome.wait)
+                self.pacer.block_for(outcome.wait)
+            else:
+                delay = self._backoff(attempt)
+                log.info("retrying a batch of %d in %.1fs: %s", len(calls), delay, outcome.error)
+                self._pause(delay)
 
     def _send(self, form: Mapping[str, str], size: int, points: int) -> "_Answer | _Retry":
         self._count(http_requests=1, operations=size)
@@ -270,6 +290,21 @@ class _Answer:
 class _Retry:
     error: Exception
     wait: float = 0.0
+
+
+def _fit(indexes: Sequence[int], calls: Sequence[Call], capacity: int) -> list[list[int]]:
+    """Split a batch so no part carries more rate-limit points than the account can take at once
+    (a development-tier account takes 60 points: 20 writes, not 50)."""
+    parts: list[list[int]] = [[]]
+    points = 0
+    for index in indexes:
+        cost = calls[index].points
+        if parts[-1] and points + cost > capacity:
+            parts.append([])
+            points = 0
+        parts[-1].append(index)
+        points += cost
+    return parts
 
 
 def _entry_result(entry: Any) -> Result | None:

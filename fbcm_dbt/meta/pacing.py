@@ -46,17 +46,25 @@ class Pacer:
         self._pct_per_point = 100.0 / DEFAULT_MAX_SCORE
         self._in_flight_points = 0
         self._writes: deque[float] = deque()
+        self._blocked_until = 0.0
         self.waits = 0
         self.seconds_waited = 0.0
 
+    def block_for(self, seconds: float) -> None:
+        """Meta said the account is blocked: nobody sends until then (a call during a block extends it)."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
     def reserve(self, points: int, writes: int) -> None:
         """Block until a batch of `points` with `writes` mutations can go out without a throttle."""
-        if not self.settings.enabled:
-            return
         while True:
             with self._lock:
-                delay = max(self._score_delay(points), self._mutation_delay(writes))
+                delay = self._blocked_until - self._clock()
+                if self.settings.enabled:
+                    delay = max(delay, self._score_delay(points), self._mutation_delay(writes))
                 if delay <= 0:
+                    if not self.settings.enabled:
+                        return
                     self._in_flight_points += points
                     now = self._clock()
                     self._writes.extend([now] * writes)
@@ -78,6 +86,11 @@ class Pacer:
                 self._decay_pct_per_s = pct / reset_seconds
             if tier in TIER_MAX_SCORE:
                 self._pct_per_point = 100.0 / TIER_MAX_SCORE[tier]
+
+    def capacity_points(self) -> int:
+        """The most points one batch may carry: a batch over the account's whole budget is always throttled."""
+        with self._lock:
+            return max(1, int(self.settings.target_pct / self._pct_per_point)) if self.settings.enabled else 10**9
 
     def release(self, points: int) -> None:
         """A batch failed without an answer: its points are no longer on the way."""
