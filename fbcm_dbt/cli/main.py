@@ -277,11 +277,13 @@ def _sync_options(flags: dict[str, Any]) -> Any:
 
 def _client_settings(flags: dict[str, Any]) -> Any:
     from fbcm_dbt.meta.client import ClientSettings
+    from fbcm_dbt.meta.pacing import PacingSettings
 
     version = flags["api_version"]
     if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
         raise UsageError(f"--api-version must look like v26.0, got {version!r}")
-    return ClientSettings(graph_url=flags["graph_url"], api_version=version)
+    pacing = PacingSettings(mutations_per_second=flags.get("max_writes_per_second") or None)
+    return ClientSettings(graph_url=flags["graph_url"], api_version=version, pacing=pacing)
 
 
 def _parse_vars(raw: str | None) -> dict[str, Any]:

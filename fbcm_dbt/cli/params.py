@@ -91,7 +91,10 @@ def stack(*decorators):
 
 dbt_options = stack(project_dir, profiles_dir, target, target_path, dbt_vars)
 selection_options = stack(select, exclude, selector, tag, skip_build_check)
-meta_options = stack(graph_url, api_version)
+max_writes_per_second = click.option(
+    "--max-writes-per-second", envvar="FBCM_MAX_WRITES_PER_SECOND", type=click.IntRange(min=0), default=100,
+    show_default=True, help="Pace writes under Meta's mutation cap per ad account (0: no pacing of writes).")
+meta_options = stack(graph_url, api_version, max_writes_per_second)
 ledger_options = stack(ledger, ledger_schema, ledger_table)
 guardrail_options = stack(max_budget_increase_pct, max_budget, max_activations, max_changed_fraction,
                           max_paused_fraction)

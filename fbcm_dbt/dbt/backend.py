@@ -187,9 +187,8 @@ class _adapter:
             config = RuntimeConfig.from_parts(load_project(project_dir, False, profile, cli_vars), profile, get_flags())
         except Exception as exc:
             raise DbtError(f"dbt profile/target could not be loaded: {str(exc).strip()}") from None
-        if self.read_only and config.credentials.type == "duckdb":
-            credentials = config.credentials
-            credentials.config_options = {**(credentials.config_options or {}), "access_mode": "READ_ONLY"}
+        if config.credentials.type == "duckdb":
+            _pin_duckdb(config.credentials, self.read_only)
         reset_adapters()
         register_adapter(config, get_mp_context())
         adapter = get_adapter(config)
@@ -204,7 +203,24 @@ class _adapter:
 
         if self.adapter is not None:
             self.adapter.cleanup_connections()
+            # dbt-duckdb keeps its database open at class level; let the file go for the next user
+            close_all = getattr(type(self.adapter.connections), "close_all_connections", None)
+            if close_all is not None:
+                close_all()
         reset_adapters()
+
+
+def _pin_duckdb(credentials: Any, read_only: bool) -> None:
+    """Resolve a relative DuckDB path against the cwd now, as dbt did when it built the file.
+
+    dbt-duckdb reuses its open database while the credentials compare equal, so two projects with
+    the same relative `path:` in one process would otherwise read the first project's file.
+    """
+    path = getattr(credentials, "path", None)
+    if path and path != ":memory:" and "://" not in path and not os.path.isabs(path):
+        credentials.path = os.path.abspath(path)
+    if read_only:
+        credentials.config_options = {**(credentials.config_options or {}), "access_mode": "READ_ONLY"}
 
 
 class WarehouseSession:

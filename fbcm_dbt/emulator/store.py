@@ -227,6 +227,7 @@ class Store:
     def reindex(self) -> None:
         """Rebuild parent->children lists (state order) and list positions."""
         self.position = {oid: i for kind in KINDS for i, oid in enumerate(self.order[kind])}
+        self._children_sets: dict[tuple[str, str], frozenset[str]] = {}
         kids: dict[tuple[str, str], list[str]] = {}
         for cid in self.order["campaign"]:
             kids.setdefault((self.objects[cid]["account_id"], "campaigns"), []).append(cid)
@@ -244,6 +245,14 @@ class Store:
 
     def children(self, owner_id: str, edge: str) -> list[str]:
         return self._children.get((owner_id, edge), [])
+
+    def children_set(self, owner_id: str, edge: str) -> frozenset[str]:
+        """The same children as a set; edges never change after loading, so it is built once."""
+        key = (owner_id, edge)
+        cached = self._children_sets.get(key)
+        if cached is None:
+            cached = self._children_sets[key] = frozenset(self.children(owner_id, edge))
+        return cached
 
     # ---------------------------------------------------------------- lookup
     def kind(self, oid: str) -> str | None:
