@@ -24,7 +24,7 @@ from fbcm_dbt.dbt import backend
 from fbcm_dbt.dbt.artifacts import load_manifest, load_run_results
 from fbcm_dbt.dbt.discovery import DEFAULT_TAG, GateVerdict, ManagedModel, discover, gate
 from fbcm_dbt.desired import DesiredObject, DesiredState, parse_rows
-from fbcm_dbt.errors import AuthError, UsageError
+from fbcm_dbt.errors import AuthError, MetaApiError, TransportError, UsageError
 from fbcm_dbt.ledger import DEFAULT_TABLE, Entry, Ledger, Recorder, new_run_id, one_hour_ago
 from fbcm_dbt.meta.client import ClientSettings, GraphClient
 from fbcm_dbt.meta.reader import ReadRequest, read_live_state
@@ -185,34 +185,44 @@ def apply_plans(client: GraphClient, plans: Sequence[ModelPlan], *, validate_onl
                 on_batch: Callable[[Sequence[WriteResult]], None] | None = None) -> RunReport:
     """Write every model's changes, batch by batch, recording each batch as it completes.
 
-    An auth error stops the whole run (no point hammering a dead token); a stop signal stops it
-    after the batch in flight. Either way every planned change ends with an outcome.
+    An error no object can survive (a dead token, an unreachable or deprecated API) stops the whole
+    run, and so does a stop signal, after the batches in flight. Either way every planned change
+    ends with an outcome.
     """
     writes: list[WriteResult] = []
     for index, plan in enumerate(plans):
         def record(batch: Sequence[WriteResult], plan: ModelPlan = plan) -> None:
+            writes.extend(batch)
             if recorder is not None:
                 recorder.writes(plan, batch)
             if on_batch is not None:
                 on_batch(batch)
 
         try:
-            writes += apply_model(client, plan, validate_only=validate_only, on_batch=record,
-                                  should_stop=stop.is_set if stop else None)
-        except AuthError as exc:
-            done = {id(w.item) for w in writes}
-            rest = [WriteResult(p.model, item, Outcome.NOT_ATTEMPTED, "not sent: the run stopped on an auth error")
-                    for p in plans[index:] for item in p.changes if id(item) not in done]
-            record(rest)
-            return RunReport(tuple(plans), writes=tuple(writes + rest), stopped=str(exc))
+            apply_model(client, plan, validate_only=validate_only, on_batch=record,
+                        should_stop=stop.is_set if stop else None)
+        except (AuthError, TransportError, MetaApiError) as exc:
+            _not_sent(plans[index:], writes, f"not sent: the run stopped ({exc})", recorder, on_batch)
+            return RunReport(tuple(plans), writes=tuple(writes), stopped=str(exc))
         if stop is not None and stop.is_set():
-            rest = [WriteResult(p.model, item, Outcome.NOT_ATTEMPTED, f"not sent: {stop.reason}")
-                    for p in plans[index + 1:] for item in p.changes]
-            for later in plans[index + 1:]:
-                if recorder is not None:
-                    recorder.writes(later, [r for r in rest if r.model == later.model])
-            return RunReport(tuple(plans), writes=tuple(writes + rest), stopped=stop.reason, interrupted=True)
+            _not_sent(plans[index + 1:], writes, "not sent: the run was interrupted", recorder, on_batch)
+            return RunReport(tuple(plans), writes=tuple(writes), stopped=stop.reason, interrupted=True)
     return RunReport(tuple(plans), writes=tuple(writes))
+
+
+def _not_sent(plans: Sequence[ModelPlan], writes: list[WriteResult], reason: str, recorder: Recorder | None,
+              on_batch: Callable[[Sequence[WriteResult]], None] | None) -> None:
+    """Give every change that never went out its outcome, on record like the others."""
+    sent = {(w.model, w.item.object_id) for w in writes}
+    for plan in plans:
+        rest = [WriteResult(plan.model, item, Outcome.NOT_ATTEMPTED, reason)
+                for item in plan.changes if (plan.model, item.object_id) not in sent]
+        if rest:
+            writes.extend(rest)
+            if recorder is not None:
+                recorder.writes(plan, rest)
+            if on_batch is not None:
+                on_batch(rest)
 
 
 def drift_check(client: GraphClient, plans: Sequence[ModelPlan]) -> list[ModelPlan]:
@@ -352,7 +362,8 @@ def run_rollback(run_id: str, options: SyncOptions, settings: ClientSettings, *,
                  environ: Mapping[str, str] = os.environ) -> RunReport:
     with client_from_env(settings, environ) as client, open_ledger(replace(options, ledger=replace(
             options.ledger, enabled=True))) as ledger:
-        assert ledger is not None
+        if ledger is None:  # enabled above: only a bug gets here
+            raise UsageError("rollback needs the ledger")
         plans = plan_rollback(run_id, options, client, ledger)
         if not apply:
             if hooks.on_plans:

@@ -56,21 +56,28 @@ def example_state() -> dict:
     return yaml.safe_load((EXAMPLE / "emulator_state.yml").read_text())
 
 
-@pytest.fixture(scope="session")
-def built_example(tmp_path_factory) -> Path:
-    """The example project after a real `dbt build` on DuckDB; copy it before changing anything."""
-    project = tmp_path_factory.mktemp("example") / "project"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
+def build_copy(source: Path, project: Path) -> Path:
+    """A copy of a dbt project's sources at `project`, after a real `dbt build` on DuckDB."""
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
     run_dbt(["build"], project)
     return project
 
 
+def private_copy(built: Path, project: Path) -> Path:
+    """A copy of a built project, warehouse file and artifacts included: its ledger starts as the build left it."""
+    shutil.copytree(built, project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory) -> Path:
+    """The example project after a real `dbt build`; take `example_copy` before changing anything."""
+    return build_copy(EXAMPLE, tmp_path_factory.mktemp("example") / "project")
+
+
 @pytest.fixture
 def example_copy(built_example, tmp_path) -> Path:
-    """A private copy of the built example (warehouse file and artifacts included)."""
-    project = tmp_path / "project"
-    shutil.copytree(built_example, project)
-    return project
+    return private_copy(built_example, tmp_path / "project")
 
 
 @pytest.fixture

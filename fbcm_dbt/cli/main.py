@@ -80,7 +80,8 @@ def validate_command(**flags: Any) -> None:
 @params.guardrail_options
 @params.validate
 @params.out_file
-@params.output_format
+@click.option("--output", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Plan format on stdout (markdown: for a CI job summary).")
 @params.detailed_exitcode
 @click.option("--show-unchanged", is_flag=True, help="List unchanged and skipped objects too.")
 def plan_command(validate: bool, out_file: Path | None, output_format: str, detailed_exitcode: bool,
@@ -104,6 +105,8 @@ def plan_command(validate: bool, out_file: Path | None, output_format: str, deta
             if verdicts is not None:
                 doc["validation"] = render.writes_json(verdicts)
             render.dump_json(out, doc)
+        elif output_format == "markdown":
+            render.plans_markdown(out, plans)
         else:
             render.held(out, discovery.held)
             render.plans(out, plans, show_unchanged)
@@ -135,12 +138,7 @@ def apply_command(plan_file: Path, output_format: str, **flags: Any) -> None:
 
 
 @cli.command("sync")
-@params.dbt_options
-@params.selection_options
-@params.meta_options
-@params.guardrail_options
-@params.ledger_options
-@params.output_format
+@params.sync_options
 def sync_command(output_format: str, **flags: Any) -> None:
     """Plan against live Meta state and apply what differs."""
     from fbcm_dbt import pipeline
@@ -153,12 +151,7 @@ def sync_command(output_format: str, **flags: Any) -> None:
 @cli.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--dbt-command", type=click.Choice(["build", "run"]), default="build", show_default=True,
               help="The dbt command to run before syncing.")
-@params.dbt_options
-@params.selection_options
-@params.meta_options
-@params.guardrail_options
-@params.ledger_options
-@params.output_format
+@params.sync_options
 @click.pass_context
 def run_command(ctx: click.Context, dbt_command: str, output_format: str, **flags: Any) -> None:
     """Run `dbt build` in-process, then sync exactly the managed models it built successfully.

@@ -98,3 +98,4 @@ meta_options = stack(graph_url, api_version, max_writes_per_second)
 ledger_options = stack(ledger, ledger_schema, ledger_table)
 guardrail_options = stack(max_budget_increase_pct, max_budget, max_activations, max_changed_fraction,
                           max_paused_fraction)
+sync_options = stack(dbt_options, selection_options, meta_options, guardrail_options, ledger_options, output_format)

@@ -126,6 +126,29 @@ def plans(console: Console, model_plans: Sequence[ModelPlan], show_unchanged: bo
             console.print(table)
 
 
+def plans_markdown(console: Console, model_plans: Sequence[ModelPlan]) -> None:
+    """The plan as GitHub-flavoured Markdown, e.g. for a CI job summary ($GITHUB_STEP_SUMMARY)."""
+    lines = ["## fbcm plan", ""]
+    for plan in model_plans:
+        lines += [f"### {plan.model} ({plan.account_id}, {plan.currency or 'currency unknown'}): {_counts(plan)}", ""]
+        if plan.blocked_reason:
+            lines += [f"**Whole model blocked:** {plan.blocked_reason}", ""]
+        shown = [i for i in plan.items if i.action not in (Action.UNCHANGED, Action.SKIPPED)]
+        if not shown:
+            continue
+        lines += ["| action | object | type | name | field | before | after | notes |", "|---|---|---|---|---|---|---|---|"]
+        for item in shown:
+            notes = "; ".join([*item.reasons, *(f"warning: {w}" for w in item.warnings)]).replace("|", "\\|")
+            for change in item.changes or (None,):
+                lines.append("| " + " | ".join([
+                    item.action.value, str(item.object_id or ""), item.kind or "", (item.name or "").replace("|", "\\|"),
+                    change.field if change else (item.column or ""),
+                    _value(change.field, change.before, plan.currency) if change else "",
+                    _value(change.field, change.after, plan.currency) if change else "", notes]) + " |")
+        lines.append("")
+    console.file.write("\n".join(lines) + "\n")
+
+
 def summary(console: Console, report: RunReport, title: str = "fbcm") -> None:
     by_model: dict[str, list[WriteResult]] = {}
     for write in report.writes:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import run_dbt
+from tests.conftest import build_copy, private_copy
 
 RULES = Path(__file__).parent / "projects" / "rules"
 RULES_TOKEN = "rules-token"
@@ -18,19 +17,13 @@ def rules_state() -> dict:
 
 @pytest.fixture(scope="session")
 def built_rules(tmp_path_factory) -> Path:
-    """The bad-input project after a real `dbt build` on DuckDB."""
-    project = tmp_path_factory.mktemp("rules") / "project"
-    shutil.copytree(RULES, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
-    run_dbt(["build"], project)
-    return project
+    """The bad-input project after a real `dbt build`; take `rules_copy` before syncing."""
+    return build_copy(RULES, tmp_path_factory.mktemp("rules") / "project")
 
 
 @pytest.fixture
 def rules_copy(built_rules, tmp_path) -> Path:
-    """A private copy of the built rules project: each test's ledger starts empty."""
-    project = tmp_path / "rules"
-    shutil.copytree(built_rules, project)
-    return project
+    return private_copy(built_rules, tmp_path / "rules")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_fbcm
+from tests.conftest import private_copy, run_fbcm
 from tests.e2e.conftest import RULES_TOKEN, rules_state
 
 BAD = {
@@ -33,12 +33,9 @@ GOOD = {"200000000000000008", "200000000000000009", "300000000000000002"}
 
 @pytest.fixture(scope="module")
 def bad_rows_sync(built_rules, tmp_path_factory):
-    import shutil
-
     from fbcm_dbt.emulator import Emulator
 
-    project = tmp_path_factory.mktemp("bad_rows") / "project"
-    shutil.copytree(built_rules, project)
+    project = private_copy(built_rules, tmp_path_factory.mktemp("bad_rows") / "project")
     with Emulator(rules_state()) as emu:
         result = run_fbcm(["sync", "--select", "bad_rows", "--output", "json"], project, emu.url, RULES_TOKEN)
         yield result, emu.dump_state(), emu.counters()

@@ -115,3 +115,23 @@ def test_an_expired_token_stops_the_run_before_any_write(bulk, monkeypatch):
         with pytest.raises(AuthError, match="190"):
             sync(bulk, emulator, monkeypatch)
         assert emulator.counters()["writes"] == 0
+
+
+def test_meta_unreachable_mid_run_stops_with_every_change_accounted_for(bulk, monkeypatch):
+    from fbcm_dbt.emulator import Emulator, Faults
+    from fbcm_dbt.pipeline import Hooks
+
+    with Emulator(bulk.state) as emulator:
+        def cut_the_line(batch):
+            emulator.set_faults(Faults(drop_connection_rate=1.0))  # after the first batch, nothing answers
+
+        monkeypatch.chdir(bulk.project)
+        options = SyncOptions(project=DbtProject(bulk.project, bulk.project), ledger=LedgerOptions(enabled=False))
+        report = run_sync(options, ClientSettings(graph_url=emulator.url), environ={"FBCM_ACCESS_TOKEN": TOKEN},
+                          hooks=Hooks(on_batch=cut_the_line), client_kwargs=scaled(1000.0))
+        assert report.exit_code == 1 and "cannot reach" in report.stopped
+        outcomes = {w.item.object_id: w.outcome for w in report.writes}
+        assert set(outcomes) == bulk.changed_ids
+        assert {Outcome.APPLIED, Outcome.NOT_ATTEMPTED} == set(outcomes.values())
+        emulator.set_faults(Faults())
+        assert_converged(bulk, emulator, report)

@@ -103,3 +103,11 @@ def test_plan_file_holds_no_token(example_copy, emulator, tmp_path):
     run_fbcm(["plan", "-o", str(plan_file)], example_copy, emulator.url)
     text = plan_file.read_text()
     assert "example-token" not in text and json.loads(text)["fbcm_plan_version"] == 1
+
+
+def test_markdown_plan_for_a_ci_job_summary(example_copy, emulator):
+    result = run_fbcm(["plan", "--output", "markdown"], example_copy, emulator.url)
+    assert result.code == 0
+    row = next(line for line in result.stdout.splitlines() if "120220000000000202" in line)
+    assert row.startswith("| change |") and "JP \\| " in row and "| status | ACTIVE | PAUSED |" in row
+    assert emulator.counters()["writes"] == 0
