@@ -11,6 +11,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 
 from tests.conftest import run_fbcm
 from tests.e2e.conftest import RULES_TOKEN, rules_state
@@ -49,7 +50,8 @@ def test_results_file_ledger_and_emulator_agree_after_a_mixed_run(rules_copy, ru
     assert results["summary"]["applied"] == sum(1 for r in ledger if r["outcome"] == "applied")
 
 
-def test_an_interrupted_run_keeps_its_record_and_a_rerun_converges(rules_copy):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_keeps_its_record_and_a_rerun_converges(rules_copy, signum):
     from fbcm_dbt.emulator import Emulator, Faults
 
     ids = ["200000000000000012", "200000000000000013", "200000000000000014"]
@@ -62,7 +64,7 @@ def test_an_interrupted_run_keeps_its_record_and_a_rerun_converges(rules_copy):
         deadline = time.monotonic() + 60
         while emu.counters().get("writes_applied", 0) < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err
         report = json.loads(out)
