@@ -1,7 +1,7 @@
 """Python API for orchestrators (Dagster, Airflow, scripts): the CLI's runs, returning typed results.
 
     from fbcm_dbt import api
-    report = api.sync(project_dir="analytics", target="prod")
+    report = api.sync(api.options("analytics", target="prod"))
     if report.exit_code:
         raise RuntimeError([w.message for w in report.writes if w.outcome.value == "failed"])
 
@@ -19,7 +19,7 @@ from fbcm_dbt.config import parse_guardrails
 from fbcm_dbt.dbt.backend import DbtProject
 from fbcm_dbt.meta.client import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, ClientSettings
 from fbcm_dbt.pipeline import (
-    Hooks, LedgerOptions, RunReport, Selection, SyncOptions, client_from_env, find_targets, plan_inputs,
+    Hooks, LedgerOptions, budget_history, RunReport, Selection, SyncOptions, client_from_env, find_targets, plan_inputs,
     read_desired, run_apply, run_rollback, run_sync,
 )
 from fbcm_dbt.plan import ModelPlan
@@ -55,8 +55,9 @@ def plan(run_options: SyncOptions, *, graph_url: str | None = None, api_version:
     """The field-level plan of every managed model that passes the build gate; writes nothing."""
     discovery = find_targets(run_options)
     inputs = read_desired(run_options, discovery.ready)
+    history = budget_history(run_options)
     with client_from_env(_settings(graph_url, api_version, environ), environ) as client:
-        return plan_inputs(client, inputs, run_options.guardrail_overrides)
+        return plan_inputs(client, inputs, run_options.guardrail_overrides, history)
 
 
 def sync(run_options: SyncOptions, *, graph_url: str | None = None, api_version: str | None = None,

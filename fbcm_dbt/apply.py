@@ -52,11 +52,12 @@ def apply_model(client: GraphClient, plan: ModelPlan, *, validate_only: bool = F
     strict = not (plan.continue_on_error or validate_only)
     groups = list(_batches(plan.changes, 1 if strict else MAX_BATCH))
     calls = [[_write_call(item, validate_only) for item in group] for group in groups]
-    if plan.log_payload:
-        for group, group_calls in zip(groups, calls):
-            for item, call in zip(group, group_calls):
-                log.info("%s: %s %s <- %s", plan.model, item.kind, item.object_id,
-                         {k: v for k, v in call.params.items() if k != "fields"})
+
+    def sending(index: int) -> None:
+        for item, call in zip(groups[index], calls[index]):
+            log.info("%s: %s %s <- %s", plan.model, item.kind, item.object_id,
+                     {k: v for k, v in call.params.items() if k != "fields"})
+
     judged: dict[int, list[WriteResult]] = {}
     first_failure: list[WriteResult] = []
 
@@ -70,7 +71,8 @@ def apply_model(client: GraphClient, plan: ModelPlan, *, validate_only: bool = F
     def stop() -> bool:
         return bool(first_failure) or bool(should_stop and should_stop())
 
-    client.execute_batches(calls, on_done=done, should_stop=stop, max_in_flight=1 if strict else None)
+    client.execute_batches(calls, on_done=done, should_stop=stop, max_in_flight=1 if strict else None,
+                           on_send=sending if plan.log_payload else None)
     reason = (f"not sent: {first_failure[0].item.object_id} failed first and continue_on_error is off"
               if first_failure else "not sent: the run was interrupted")
     for index, group in enumerate(groups):

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from fbcm_dbt.config import BUDGET_FIELDS, SyncSpec
-from fbcm_dbt.dbt.backend import Column, RawTable
+from fbcm_dbt.table import Column, RawTable
 from fbcm_dbt.errors import ConfigError
 from fbcm_dbt.meta.currency import INT64_MAX
 

@@ -9,6 +9,7 @@ No row and no file ever holds the access token: only ids, field values and Meta'
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,10 +19,14 @@ from typing import Any, Iterable, Protocol, Sequence
 from fbcm_dbt import __version__
 from fbcm_dbt.apply import Outcome, WriteResult
 from fbcm_dbt.config import BUDGET_FIELDS
+from fbcm_dbt.errors import FbcmError
 from fbcm_dbt.plan import Action, ModelPlan, PlanItem
+
+log = logging.getLogger("fbcm.ledger")
 
 DEFAULT_TABLE = "fbcm_ledger"
 RESULTS_FILE = "fbcm_run_results.json"
+INSERT_CHUNK = 500
 
 # column -> generic type, translated to the warehouse's dialect by its dbt adapter
 LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -69,6 +74,7 @@ class Warehouse(Protocol):
 
     def relation(self, schema: str, identifier: str) -> str: ...
     def type_name(self, generic: str) -> str: ...
+    def string_literal(self, text: str) -> str: ...
     def exists(self, schema: str, identifier: str) -> bool: ...
     def ensure_schema(self, schema: str) -> None: ...
     def execute(self, sql: str) -> None: ...
@@ -85,13 +91,14 @@ class Recorder:
     started_at: str = field(default_factory=lambda: _now())
     entries: list[Entry] = field(default_factory=list)
     unchanged: list[dict[str, Any]] = field(default_factory=list)
+    ledger_error: str | None = None
 
     def plans(self, plans: Sequence[ModelPlan]) -> None:
         """Record what the plan refused, and note unchanged/skipped objects for the results file."""
         refused: list[Entry] = []
         for plan in plans:
             for item in plan.items:
-                if item.action in (Action.BLOCKED, Action.INVALID):
+                if item.action in (Action.BLOCKED, Action.INVALID, Action.DEFERRED):
                     refused += self._item_entries(plan, item, item.action.value, "; ".join(item.reasons))
                 elif item.action in (Action.UNCHANGED, Action.SKIPPED):
                     self.unchanged.append({"model": plan.model, "account_id": plan.account_id,
@@ -120,7 +127,8 @@ class Recorder:
         doc = {
             "metadata": {"fbcm_version": __version__, "run_id": self.run_id, "command": self.command,
                          "started_at": self.started_at, "finished_at": _now(), "api_version": api_version,
-                         "dbt_invocation_id": dbt_invocation_id, "stopped": stopped},
+                         "dbt_invocation_id": dbt_invocation_id, "stopped": stopped,
+                         "ledger_error": self.ledger_error},
             "summary": counts,
             "results": [asdict(e) for e in self.entries] + self.unchanged,
         }
@@ -142,8 +150,16 @@ class Recorder:
         if not entries:
             return
         self.entries += entries
-        if self.ledger is not None:
+        if self.ledger is None:
+            return
+        try:
             self.ledger.append(entries)
+        except FbcmError as exc:
+            # the writes already happened: keep going, and keep every row in the results file
+            self.ledger_error = f"the ledger {self.ledger.relation} could not be written ({exc}); " \
+                                "the results file holds every row of this run"
+            log.error("%s", self.ledger_error)
+            self.ledger = None
 
 
 class Ledger:
@@ -155,6 +171,9 @@ class Ledger:
         self.table = table
         self.relation = warehouse.relation(self.schema, table)
         self._ready = False
+
+    def exists(self) -> bool:
+        return self._ready or self.warehouse.exists(self.schema, self.table)
 
     def ensure(self) -> None:
         if self._ready:
@@ -168,22 +187,32 @@ class Ledger:
     def append(self, entries: Sequence[Entry]) -> None:
         self.ensure()
         names = ", ".join(name for name, _ in LEDGER_COLUMNS)
-        rows = ",\n".join("(" + ", ".join(_literal(getattr(e, name), kind) for name, kind in LEDGER_COLUMNS) + ")"
-                          for e in entries)
-        self.warehouse.execute(f"insert into {self.relation} ({names}) values\n{rows}")
+        for start in range(0, len(entries), INSERT_CHUNK):
+            rows = ",\n".join(
+                "(" + ", ".join(self._literal(getattr(e, name), kind) for name, kind in LEDGER_COLUMNS) + ")"
+                for e in entries[start:start + INSERT_CHUNK])
+            self.warehouse.execute(f"insert into {self.relation} ({names}) values\n{rows}")
+
+    def _literal(self, value: Any, kind: str) -> str:
+        if value is None:
+            return "null"
+        if kind == "BIGINT":
+            return str(int(value))
+        text = self.warehouse.string_literal(str(value))
+        return f"cast({text} as {self.warehouse.type_name('TIMESTAMP')})" if kind == "TIMESTAMP" else text
 
     def run_entries(self, run_id: str) -> list[Entry]:
         self.ensure()
-        table = self.warehouse.fetch(f"select * from {self.relation} where run_id = {_literal(run_id, 'STRING')}")
+        table = self.warehouse.fetch(f"select * from {self.relation} where run_id = {self._literal(run_id, 'STRING')}")
         return [_entry(dict(zip((c.name.lower() for c in table.columns), row))) for row in table.rows]
 
     def budget_changes_since(self, since: datetime) -> dict[str, int]:
         """Applied budget changes per object since `since`: what counts toward Meta's 4-per-hour limit."""
         self.ensure()
-        fields = ", ".join(_literal(f, "STRING") for f in BUDGET_FIELDS)
+        fields = ", ".join(self._literal(f, "STRING") for f in BUDGET_FIELDS)
         table = self.warehouse.fetch(
             f"select object_id, count(*) from {self.relation} where outcome = 'applied' and field in ({fields}) "
-            f"and recorded_at >= {_literal(_stamp(since), 'TIMESTAMP')} group by object_id")
+            f"and recorded_at >= {self._literal(_stamp(since), 'TIMESTAMP')} group by object_id")
         return {str(row[0]): int(row[1]) for row in table.rows}
 
 
@@ -191,15 +220,6 @@ def _entry(row: dict[str, Any]) -> Entry:
     values = {name: row.get(name) for name, _ in LEDGER_COLUMNS}
     values["recorded_at"] = str(values["recorded_at"])
     return Entry(**values)
-
-
-def _literal(value: Any, kind: str) -> str:
-    if value is None:
-        return "null"
-    if kind == "BIGINT":
-        return str(int(value))
-    text = "'" + str(value).replace("'", "''") + "'"
-    return f"cast({text} as timestamp)" if kind == "TIMESTAMP" else text
 
 
 def _text(value: Any) -> str | None:

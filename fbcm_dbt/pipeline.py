@@ -102,13 +102,15 @@ class RunReport:
     interrupted: bool = False
     run_id: str | None = None
     results_path: Path | None = None
+    ledger_error: str | None = None
 
     @property
     def exit_code(self) -> int:
         if self.interrupted:
             return 130
         failed = any(w.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED) for w in self.writes)
-        return 1 if failed or self.stopped or any(p.has_problems for p in self.plans) else 0
+        problems = self.stopped or self.ledger_error or any(p.has_problems for p in self.plans)
+        return 1 if failed or problems else 0
 
 
 @dataclass(frozen=True)
@@ -230,21 +232,19 @@ def drift_check(client: GraphClient, plans: Sequence[ModelPlan]) -> list[ModelPl
     requests = [ReadRequest(p.account_id, frozenset(str(i.object_id) for i in p.changes)) for p in plans]
     live = read_live_state(client, [r for r in requests if r.object_ids]) if any(r.object_ids for r in requests) \
         else LiveState()
-    return [replace(plan, items=tuple(_drifted(item, live) if item.action is Action.CHANGE else item
+    return [replace(plan, items=tuple(_drifted(item, plan.account_id, live) if item.action is Action.CHANGE else item
                                       for item in plan.items)) for plan in plans]
 
 
-def _drifted(item: PlanItem, live: LiveState) -> PlanItem:
+def _drifted(item: PlanItem, account_id: str, live: LiveState) -> PlanItem:
     obj = live.objects.get(str(item.object_id))
     if obj is None:
         reason = live.unreadable.get(str(item.object_id), "Meta returned nothing for this id")
-        return replace(item, action=Action.BLOCKED, reasons=item.reasons + (f"cannot read the object now: {reason}",))
-    moved = [f"{c.field} was {c.before!r} when planned, is {obj.value(c.field)!r} now"
-             for c in item.changes if obj.value(c.field) != c.before]
-    if not moved:
-        return item
-    return replace(item, action=Action.BLOCKED,
-                   reasons=item.reasons + ("live values drifted since the plan: " + "; ".join(moved) + ". Plan again",))
+        return _blocked(item, f"cannot read the object now: {reason}")
+    if obj.account_id != account_id:
+        return _blocked(item, f"the object belongs to {obj.account_id}, not to the plan's account {account_id}")
+    return _block_if_moved(item, lambda change: change.before, lambda change: obj.value(change.field),
+                           "live values drifted since the plan", "Plan again")
 
 
 # ---- whole runs ---------------------------------------------------------------------------------
@@ -285,7 +285,15 @@ def _apply_on_record(client: GraphClient, plans: Sequence[ModelPlan], discovery:
                                            report.stopped)
         log.info("run %s recorded in %s%s", recorder.run_id, path,
                  f" and {ledger.relation}" if ledger else " (ledger off)")
-    return replace(report, run_id=recorder.run_id, results_path=path)
+    return replace(report, run_id=recorder.run_id, results_path=path, ledger_error=recorder.ledger_error)
+
+
+def budget_history(options: SyncOptions) -> dict[str, int]:
+    """Budget changes per object in the last hour, from an existing ledger (nothing is created)."""
+    if not options.ledger.enabled:
+        return {}
+    with open_ledger(options) as ledger:
+        return ledger.budget_changes_since(one_hour_ago()) if ledger and ledger.exists() else {}
 
 
 @contextmanager
@@ -310,7 +318,7 @@ def plan_rollback(run_id: str, options: SyncOptions, client: GraphClient, ledger
         raise UsageError(f"the ledger {ledger.relation} holds no applied change for run {run_id}")
     specs = _current_specs(options)
     inputs, after_values = _rollback_inputs(applied, specs)
-    plans = plan_inputs(client, inputs, options.guardrail_overrides)
+    plans = plan_inputs(client, inputs, options.guardrail_overrides, ledger.budget_changes_since(one_hour_ago()))
     return [replace(p, items=tuple(_changed_since(i, after_values) for i in p.items)) for p in plans]
 
 
@@ -333,9 +341,12 @@ def _rollback_inputs(applied: Sequence[Entry], specs: Mapping[str, SyncSpec]) ->
     for (model, account_id), objects in sorted(by_model.items()):
         current = specs.get(model)
         rails = current.guardrails if current else Guardrails()
-        # the run touched only these objects, so the share of a model it changes says nothing here
+        # the run touched only these objects, so the share of a model it changes says nothing here;
+        # and the ledger holds minor units, so a max_budget given in the account currency cannot apply
+        rails = replace(rails, max_changed_fraction=None, max_paused_fraction=None,
+                        max_budget=None if current is None or current.budgets_in_account_currency else rails.max_budget)
         spec = SyncSpec(account_id=account_id, columns={"id": "object_id", "status": "status"},
-                        continue_on_error=True, guardrails=replace(rails, max_changed_fraction=None, max_paused_fraction=None))
+                        continue_on_error=True, guardrails=rails)
         desired = tuple(_restore(object_id, fields) for object_id, fields in sorted(objects.items()))
         managed = ManagedModel(f"rollback.{model}", model, None, None, None, None, None, "ledger", spec)
         inputs.append(ModelInput(managed, DesiredState(model, len(desired), desired, (), ())))
@@ -350,12 +361,25 @@ def _restore(object_id: str, fields: Mapping[str, str | None]) -> DesiredObject:
 def _changed_since(item: PlanItem, after_values: Mapping[tuple[str, str], str | None]) -> PlanItem:
     if item.action is not Action.CHANGE:
         return item
-    moved = [f"{c.field} is {c.before!r} now but the run set {after_values.get((str(item.object_id), c.field))!r}"
-             for c in item.changes if str(c.before) != str(after_values.get((str(item.object_id), c.field)))]
-    if not moved:
-        return item
-    return replace(item, action=Action.BLOCKED, reasons=item.reasons + (
-        "changed since the run: " + "; ".join(moved) + "; fbcm does not overwrite it",))
+    return _block_if_moved(item, lambda change: after_values.get((str(item.object_id), change.field)),
+                           lambda change: change.before, "changed since the run", "fbcm does not overwrite it")
+
+
+def _block_if_moved(item: PlanItem, expected: Callable[[Any], Any], actual: Callable[[Any], Any], headline: str,
+                    advice: str) -> PlanItem:
+    """Block an item if any changed field's live value is not the one expected (compared as text,
+    since the ledger stores text)."""
+    moved = [f"{c.field} is {actual(c)!r}, expected {expected(c)!r}" for c in item.changes
+             if _text(actual(c)) != _text(expected(c))]
+    return _blocked(item, f"{headline}: {'; '.join(moved)}. {advice}") if moved else item
+
+
+def _blocked(item: PlanItem, reason: str) -> PlanItem:
+    return replace(item, action=Action.BLOCKED, reasons=item.reasons + (reason,))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def run_rollback(run_id: str, options: SyncOptions, settings: ClientSettings, *, apply: bool, hooks: Hooks = Hooks(),

@@ -143,6 +143,9 @@ def _plan_object(desired: DesiredObject, ctx: _Context) -> PlanItem:
             "fbcm never writes outside the model's account",))
 
     reasons: list[str] = []
+    if live_obj.kind not in (CAMPAIGN, ADSET, AD):
+        reasons.append("the object was not found on its account's campaign, ad set or ad listings, so its type, "
+                       "budgets and parents are unknown; fbcm changes nothing it cannot check")
     after: dict[str, str | int] = {}
     if desired.status is not None:
         after["status"] = desired.status

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from fbcm_dbt import __version__
+from fbcm_dbt.config import BUDGET_FIELDS
+from fbcm_dbt.desired import ALLOWED_STATUSES, normalize_id
 from fbcm_dbt.errors import PlanFileError
+from fbcm_dbt.meta.currency import INT64_MAX
 from fbcm_dbt.plan import Action, FieldChange, ModelPlan, PlanItem
 
 FORMAT_VERSION = 1
@@ -46,6 +49,18 @@ def load_plan(path: Path) -> list[ModelPlan]:
         raise PlanFileError(f"{path} is damaged ({type(exc).__name__}: {exc}); create it again with `fbcm plan -o`") from None
 
 
+def _change(data: dict[str, Any]) -> FieldChange:
+    """A planned change as written by fbcm: nothing else may reach Meta from a file."""
+    name, after = data["field"], data["after"]
+    if name == "status" and after not in ALLOWED_STATUSES:
+        raise ValueError(f"status {after!r} is not one of {', '.join(ALLOWED_STATUSES)}")
+    if name in BUDGET_FIELDS and (isinstance(after, bool) or not isinstance(after, int) or not 0 < after <= INT64_MAX):
+        raise ValueError(f"{name} {after!r} is not a positive whole number of minor units")
+    if name not in ("status", *BUDGET_FIELDS):
+        raise ValueError(f"field {name!r} is not one fbcm writes")
+    return FieldChange(name, data["before"], after)
+
+
 def _model_to_dict(plan: ModelPlan) -> dict[str, Any]:
     data = asdict(plan)
     for item in data["items"]:
@@ -56,11 +71,11 @@ def _model_to_dict(plan: ModelPlan) -> dict[str, Any]:
 def _model_from_dict(data: dict[str, Any]) -> ModelPlan:
     items = tuple(
         PlanItem(
-            object_id=i["object_id"],
+            object_id=i["object_id"] if i["object_id"] is None else normalize_id(i["object_id"]),
             action=Action(i["action"]),
             kind=i.get("kind"),
             name=i.get("name"),
-            changes=tuple(FieldChange(c["field"], c["before"], c["after"]) for c in i.get("changes", ())),
+            changes=tuple(_change(c) for c in i.get("changes", ())),
             reasons=tuple(i.get("reasons", ())),
             warnings=tuple(i.get("warnings", ())),
             column=i.get("column"),

@@ -78,6 +78,7 @@ def validate_command(**flags: Any) -> None:
 @params.selection_options
 @params.meta_options
 @params.guardrail_options
+@params.ledger_options
 @params.validate
 @params.out_file
 @click.option("--output", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
@@ -95,8 +96,9 @@ def plan_command(validate: bool, out_file: Path | None, output_format: str, deta
         options = _sync_options(flags)
         discovery = pipeline.find_targets(options)
         inputs = pipeline.read_desired(options, discovery.ready)
+        history = pipeline.budget_history(options)  # so the plan defers what sync would defer
         with pipeline.client_from_env(_client_settings(flags)) as client:
-            plans = pipeline.plan_inputs(client, inputs, options.guardrail_overrides)
+            plans = pipeline.plan_inputs(client, inputs, options.guardrail_overrides, history)
             verdicts = pipeline.apply_plans(client, plans, validate_only=True) if validate else None
         if out_file:
             save_plan(out_file, plans, flags["api_version"])
@@ -198,7 +200,8 @@ def rollback_command(run_id: str, yes: bool, out_file: Path | None, output_forma
                                        hooks=_hooks(out, output_format))
         if out_file:
             save_plan(out_file, report.plans, flags["api_version"])
-            out.print(f"rollback plan saved to {out_file}; apply it with `fbcm apply {out_file}`")
+            if output_format == "text":
+                out.print(f"rollback plan saved to {out_file}; apply it with `fbcm apply {out_file}`")
         if not yes:
             if output_format == "text":
                 out.print("\nnothing applied: pass --yes to apply this rollback")
@@ -302,6 +305,11 @@ def _reporting() -> Iterator[Console]:
         render.WriteProgress.stop_all()
         Console(stderr=True, highlight=False).print(f"[red]Error:[/] {redact(str(exc))}", markup=True)
         _exit(exc.exit_code)
+    except KeyboardInterrupt:  # a second Ctrl-C while a run was finishing its batches in flight
+        Console(stderr=True, highlight=False).print(
+            "[red]Aborted.[/] Writes in flight may or may not have been applied: `fbcm plan` shows what is "
+            "left, and target/fbcm_run_results.json what this run recorded.", markup=True)
+        _exit(130)
 
 
 def _exit(code: int) -> NoReturn:

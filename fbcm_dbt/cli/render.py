@@ -34,6 +34,7 @@ class WriteProgress:
         self.console = Console(stderr=True)
         self.enabled = enabled and self.console.is_terminal
         self.events_level = events_level
+        self.total = 0
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -172,6 +173,8 @@ def summary(console: Console, report: RunReport, title: str = "fbcm") -> None:
                           f"{write.item.kind} {write.item.object_id}: {write.message}")
     if report.stopped:
         console.print(f"[red]run stopped[/]: {report.stopped}")
+    if report.ledger_error:
+        console.print(f"[red]ledger[/]: {report.ledger_error}")
     if report.results_path:
         console.print(f"results: {report.results_path}")
 

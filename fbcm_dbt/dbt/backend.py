@@ -8,6 +8,7 @@ safe to use from two threads, even one after the other without care.
 from __future__ import annotations
 
 import os
+import threading
 from argparse import Namespace
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,9 +16,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from fbcm_dbt.errors import DbtError, WarehouseError
+from fbcm_dbt.table import Column, RawTable
 
 T = TypeVar("T")
 _dbt_thread: ThreadPoolExecutor | None = None
+_dbt_thread_lock = threading.Lock()
+# dialects whose string literals treat a backslash as an escape character
+_BACKSLASH_ESCAPING_ADAPTERS = frozenset({"bigquery", "databricks", "spark", "mysql", "clickhouse"})
 
 
 @dataclass(frozen=True)
@@ -50,20 +55,6 @@ class DbtProject:
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    dtype: str
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """Rows of a relation as the adapter returned them (int, Decimal, str, None, ...)."""
-
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[Any, ...], ...]
-
-
-@dataclass(frozen=True)
 class BuildOutcome:
     success: bool
     statuses: Mapping[str, str]
@@ -72,8 +63,9 @@ class BuildOutcome:
 
 def _on_dbt_thread(fn: Callable[..., T], *args: Any) -> T:
     global _dbt_thread
-    if _dbt_thread is None:
-        _dbt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbcm-dbt")
+    with _dbt_thread_lock:
+        if _dbt_thread is None:
+            _dbt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbcm-dbt")
     return _dbt_thread.submit(fn, *args).result()
 
 
@@ -255,6 +247,12 @@ class WarehouseSession:
     def type_name(self, generic: str) -> str:
         """A generic column type (STRING, TIMESTAMP, BIGINT) in this warehouse's dialect."""
         return str(self._adapter.Column.translate_type(generic))
+
+    def string_literal(self, text: str) -> str:
+        """A SQL string literal in this warehouse's dialect (some read backslashes as escapes)."""
+        if self._adapter.type() in _BACKSLASH_ESCAPING_ADAPTERS:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
 
     def exists(self, schema: str, identifier: str) -> bool:
         return _on_dbt_thread(self._exists, schema, identifier)

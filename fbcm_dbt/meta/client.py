@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlencode
 
@@ -126,23 +126,28 @@ class GraphClient:
     def execute_batches(self, batches: Sequence[Sequence[Call]],
                         on_done: Callable[[int, list[Result]], None] | None = None,
                         should_stop: Callable[[], bool] | None = None,
-                        max_in_flight: int | None = None) -> list[list[Result] | None]:
+                        max_in_flight: int | None = None,
+                        on_send: Callable[[int], None] | None = None) -> list[list[Result] | None]:
         """Send each group of calls as one batch, several at once; `None` for groups never sent.
 
-        `on_done(index, results)` is called (on this thread) as each batch completes; once
-        `should_stop()` is true no further batch is sent, and those in flight are finished.
+        `on_send(index)` and `on_done(index, results)` are called on this thread as each batch goes
+        out and completes; once `should_stop()` is true no further batch is sent, and those in
+        flight are finished. Every batch that went out reaches `on_done`, even when the run then
+        stops on an error no call can survive (raised once the batches in flight are done).
         """
         out: list[list[Result] | None] = [None] * len(batches)
         if not batches:
             return out
         workers = max(1, min(max_in_flight or self.settings.concurrency, len(batches)))
+        failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fbcm-meta") as pool:
             in_flight: dict[Future, int] = {}
             next_index = 0
-            failure: BaseException | None = None
             while next_index < len(batches) or in_flight:
                 while (failure is None and next_index < len(batches) and len(in_flight) < workers
                        and not (should_stop and should_stop())):
+                    if on_send:
+                        on_send(next_index)
                     in_flight[pool.submit(self._complete_batch, batches[next_index])] = next_index
                     next_index += 1
                 if not in_flight:
@@ -150,67 +155,108 @@ class GraphClient:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = in_flight.pop(future)
+                    results, batch_failure = future.result()
+                    out[index] = results
+                    failure = failure or batch_failure
                     try:
-                        out[index] = future.result()
-                    except BaseException as exc:  # noqa: BLE001 - re-raised once in-flight batches finish
+                        if on_done:
+                            on_done(index, results)
+                    except Exception as exc:  # e.g. the ledger failed: stop sending, keep every answer
                         failure = failure or exc
-                        continue
-                    if on_done:
-                        on_done(index, out[index])
-            if failure is not None:
-                raise failure
+        if failure is not None:
+            raise failure
         return out
 
-    def _complete_batch(self, calls: Sequence[Call]) -> list[Result]:
+    def _complete_batch(self, calls: Sequence[Call]) -> tuple[list[Result], Exception | None]:
         """One batch to the end: operations that time out (null) or hit a transient error go again
         after a backoff, at most `max_attempts` times; throttled ones go again after the wait Meta
-        names, for at most `max_wait_seconds` of waiting in all."""
+        names, for at most `max_wait_seconds` of waiting in all.
+
+        Never raises: an error that stops the run comes back beside the results, and operations
+        whose fate it left unknown carry it as their error."""
         results: list[Result | None] = [None] * len(calls)
         pending = list(range(len(calls)))
+        answered: set[int] = set()
         attempts = 1
         waited = 0.0
-        while pending:
-            entries: list[Any] = []
-            headers: Mapping[str, str] = {}
-            for part in _fit(pending, calls, self.pacer.capacity_points()):
-                part_entries, headers = self._post_batch([calls[i] for i in part])
-                entries += part_entries
-            transient: list[int] = []
-            throttled: list[int] = []
-            for index, entry in zip(pending, entries):
-                result = _entry_result(entry)
-                kind = classify(result.error) if result and result.error else None
-                if kind is ErrorKind.AUTH:
-                    raise AuthError(result.error)
-                results[index] = result
-                if result is None or kind is ErrorKind.TRANSIENT:
-                    transient.append(index)
-                elif kind is ErrorKind.THROTTLED:
-                    throttled.append(index)
-            block = _throttle_wait(headers) if throttled else 0.0
-            if throttled and waited + (block or self._backoff(1)) > self.settings.max_wait_seconds:
-                throttled = []  # waited long enough: those operations keep Meta's throttle error
-            if transient and attempts >= self.settings.max_attempts:
-                transient = []
-            pending = sorted(transient + throttled)
-            if not pending:
-                break
-            if throttled:
-                waited += block or self._backoff(attempts)
-                self._count(throttle_waits=1, throttled_operations=len(throttled))
-            self._count(retries=len(pending))
-            if block:
-                log.info("account throttled: %d operation(s) wait %.0fs as Meta says", len(throttled), block)
-                self.pacer.block_for(block)  # every worker waits, not only this one
-            else:
-                delay = self._backoff(attempts)
-                log.info("retrying %d operation(s) in %.1fs", len(pending), delay)
-                self._pause(delay)
-            if transient:
-                attempts += 1
+        try:
+            while pending:
+                answered = set()
+                headers = self._send_parts(pending, calls, results, answered)
+                transient: list[int] = []
+                throttled: list[int] = []
+                auth: MetaErrorDetail | None = None
+                for index in pending:
+                    result = results[index]
+                    kind = classify(result.error) if result and result.error else None
+                    if kind is ErrorKind.AUTH:
+                        auth = auth or result.error
+                    elif result is None or kind is ErrorKind.TRANSIENT:
+                        transient.append(index)
+                    elif kind is ErrorKind.THROTTLED:
+                        throttled.append(index)
+                if auth is not None:
+                    raise AuthError(auth)
+                block = _throttle_wait(headers) if throttled else 0.0
+                delay = block or self._backoff(attempts)
+                if throttled and waited + delay > self.settings.max_wait_seconds:
+                    throttled = []  # waited long enough: those operations keep Meta's throttle error
+                if transient and attempts >= self.settings.max_attempts:
+                    transient = []
+                pending = sorted(transient + throttled)
+                if not pending:
+                    break
+                if throttled:
+                    waited += delay
+                    self._count(throttle_waits=1, throttled_operations=len(throttled))
+                self._count(retries=len(pending))
+                if block:
+                    log.info("account throttled: %d operation(s) wait %.0fs as Meta says", len(throttled), block)
+                    self.pacer.block_for(block)  # every worker waits, not only this one
+                else:
+                    log.info("retrying %d operation(s) in %.1fs", len(pending), delay)
+                    self._pause(delay)
+                if transient:
+                    attempts += 1
+        except (AuthError, MetaApiError, TransportError) as exc:
+            unknown = Result(None, None, MetaErrorDetail(
+                f"outcome unknown: the run stopped before Meta confirmed this operation ({self._scrub_text(str(exc))})"))
+            sent_unanswered = set(pending) - answered
+            return [unknown if r is None or i in sent_unanswered else r for i, r in enumerate(results)], exc
         return [r if r is not None else Result(None, None, MetaErrorDetail(
             "the operation timed out inside the batch (null entry) on every attempt", is_transient=True))
-                for r in results]
+                for r in results], None
+
+    def _send_parts(self, pending: Sequence[int], calls: Sequence[Call], results: list[Result | None],
+                    answered: set[int]) -> Mapping[str, str]:
+        """Send the pending calls in as many requests as the account's budget needs, storing each
+        part's answers as it arrives; return the headers naming the longest throttle of any part."""
+        headers: Mapping[str, str] = {}
+        for part in _fit(pending, calls, self.pacer.capacity_points(), self.pacer.settings.mutations_per_second):
+            entries, part_headers = self._post_batch([calls[i] for i in part])
+            if not headers or _throttle_wait(part_headers) >= _throttle_wait(headers):
+                headers = part_headers
+            for index, entry in zip(part, entries):
+                results[index] = self._scrub(_entry_result(entry))
+                answered.add(index)
+        return headers
+
+    def _scrub(self, result: Result | None) -> Result | None:
+        """Meta may quote the token back in an error; no message leaves this module with it."""
+        if result is None or result.error is None:
+            return result
+        error = result.error
+        return Result(result.status, result.body, replace(
+            error, message=self._scrub_text(error.message), user_message=self._scrub_text(error.user_message),
+            user_title=self._scrub_text(error.user_title)))
+
+    def _scrub_text(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        for secret in (self._token, self._proof):
+            if secret:
+                text = text.replace(secret, "[redacted]")
+        return text
 
     def _post_batch(self, calls: Sequence[Call]) -> tuple[list[Any], Mapping[str, str]]:
         """POST one batch, retrying the whole request on transport failures and whole-batch errors."""
@@ -254,7 +300,8 @@ class GraphClient:
             return _Retry(TransportError(f"{self.endpoint} answered HTTP {response.status_code} with a non-JSON body"))
         if isinstance(payload, list) and response.status_code == 200 and len(payload) == size:
             return _Answer(payload, response.headers)
-        detail = parse_error(payload, response.status_code)
+        parsed = self._scrub(Result(response.status_code, payload, parse_error(payload, response.status_code)))
+        detail = parsed.error if parsed else None
         if detail is None:
             return _Retry(TransportError(f"{self.endpoint} answered HTTP {response.status_code} with an unexpected body"))
         kind = classify(detail)
@@ -292,18 +339,21 @@ class _Retry:
     wait: float = 0.0
 
 
-def _fit(indexes: Sequence[int], calls: Sequence[Call], capacity: int) -> list[list[int]]:
+def _fit(indexes: Sequence[int], calls: Sequence[Call], capacity: int, max_writes: int | None) -> list[list[int]]:
     """Split a batch so no part carries more rate-limit points than the account can take at once
-    (a development-tier account takes 60 points: 20 writes, not 50)."""
+    (a development-tier account takes 60 points: 20 writes, not 50), nor more writes than the
+    writes-per-second cap."""
     parts: list[list[int]] = [[]]
-    points = 0
+    points = writes = 0
     for index in indexes:
         cost = calls[index].points
-        if parts[-1] and points + cost > capacity:
+        is_write = calls[index].method != "GET"
+        if parts[-1] and (points + cost > capacity or (is_write and max_writes and writes + 1 > max_writes)):
             parts.append([])
-            points = 0
+            points = writes = 0
         parts[-1].append(index)
         points += cost
+        writes += is_write
     return parts
 
 

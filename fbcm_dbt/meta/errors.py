@@ -15,7 +15,7 @@ class ErrorKind(str, Enum):
     PERMANENT = "permanent"  # the request itself is wrong: fail this object, never retry
 
 
-_AUTH_CODES = frozenset({102, 190, 10, 270, 294}) | frozenset(range(200, 300))
+_AUTH_CODES = frozenset({10, 102, 104, 190, 270, 294}) | frozenset(range(200, 300))
 _THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008,
                              80009, 80014})
 _TRANSIENT_CODES = frozenset({1, 2})
@@ -47,7 +47,7 @@ def classify(detail: MetaErrorDetail) -> ErrorKind:
         return ErrorKind.AUTH
     if detail.code == 100 and any(hint in detail.message for hint in _APPSECRET_HINTS):
         return ErrorKind.AUTH  # a missing or wrong appsecret_proof is code 100, but no call will pass
-    if detail.code == 613 and detail.subcode == BUDGET_CHANGE_LIMIT_SUBCODE:
+    if is_budget_change_limit(detail):
         return ErrorKind.PERMANENT
     if detail.code in _THROTTLE_CODES:
         return ErrorKind.THROTTLED

@@ -69,8 +69,8 @@ class Pacer:
                     now = self._clock()
                     self._writes.extend([now] * writes)
                     return
-            self.waits += 1
-            self.seconds_waited += delay
+                self.waits += 1
+                self.seconds_waited += delay
             self._sleep(delay)
 
     def observe(self, headers: Mapping[str, str], points: int) -> None:

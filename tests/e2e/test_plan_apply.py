@@ -111,3 +111,16 @@ def test_markdown_plan_for_a_ci_job_summary(example_copy, emulator):
     row = next(line for line in result.stdout.splitlines() if "120220000000000202" in line)
     assert row.startswith("| change |") and "JP \\| " in row and "| status | ACTIVE | PAUSED |" in row
     assert emulator.counters()["writes"] == 0
+
+
+def test_a_tampered_plan_file_is_refused_before_any_call(example_copy, emulator, tmp_path):
+    plan_file = tmp_path / "plan.json"
+    run_fbcm(["plan", "-o", str(plan_file)], example_copy, emulator.url)
+    doc = json.loads(plan_file.read_text())
+    item = next(i for m in doc["models"] for i in m["items"] if i["changes"])
+    item["changes"][0]["after"] = 5000.5 if item["changes"][0]["field"] != "status" else "DELETED"
+    plan_file.write_text(json.dumps(doc))
+    emulator.reset_counters()
+    result = run_fbcm(["apply", str(plan_file)], example_copy, emulator.url)
+    assert result.code == 2 and "damaged" in result.stderr
+    assert emulator.counters()["http_requests"] == 0

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from fbcm_dbt.config import parse_spec
-from fbcm_dbt.dbt.backend import Column, RawTable
+from fbcm_dbt.table import Column, RawTable
 from fbcm_dbt.desired import normalize_id, parse_rows
 from fbcm_dbt.errors import ConfigError
 

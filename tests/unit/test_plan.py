@@ -193,3 +193,10 @@ def test_an_ad_set_with_four_budget_changes_this_hour_is_deferred_not_blocked():
     assert only(plan_model("m", SPEC, state, LIVE, None, {"21": 3})).action is Action.CHANGE
     status_only = DesiredState("m", 1, (DesiredObject("21", status="PAUSED"),), (), ())
     assert only(plan_model("m", SPEC, status_only, LIVE, None, {"21": 9})).action is Action.CHANGE
+
+
+def test_an_object_of_unknown_type_is_never_changed():
+    # found only by a direct read (e.g. its listing failed): type, budgets and parents unknown
+    live = LiveState({"act_1": ACCOUNT}, {**LIVE.objects, "21": replace(ADSET, kind="unknown", daily_budget=None)})
+    item = only(plan(DesiredObject("21", daily_budget=Decimal(10**9)), live=live))
+    assert item.action is Action.BLOCKED and "type, budgets and parents are unknown" in item.reasons[0]
