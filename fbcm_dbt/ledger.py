@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence
 
 from fbcm_dbt import __version__
-from fbcm_dbt.apply import Outcome, WriteResult
+from fbcm_dbt.apply import WriteResult
 from fbcm_dbt.config import BUDGET_FIELDS
 from fbcm_dbt.errors import FbcmError
 from fbcm_dbt.plan import Action, ModelPlan, PlanItem

@@ -3,9 +3,7 @@ against the emulator, then the emulator's state checked object by object."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import example_state, run_dbt, run_fbcm
+from tests.conftest import example_state, run_fbcm
 
 # What the example's rules decide against emulator_state.yml (minor units).
 EXPECTED_CHANGES = {
